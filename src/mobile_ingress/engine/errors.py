@@ -1,0 +1,28 @@
+"""Error types: each says what was wrong and where."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class InvalidEvent(EngineError):
+    """A record that cannot become a normalized event: it is skipped and counted by `reason`."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class SettingError(EngineError):
+    """A scalar mutable element that is unknown or has a bad value (a usage error)."""
+
+
+class LookupFileError(EngineError):
+    """A lookup that cannot be read at all (missing columns, not a CSV)."""
+
+
+class OrderViolation(EngineError):
+    """An event arrived out of the time order the correlator was promised."""

@@ -1,0 +1,279 @@
+"""The normalized event (contract section 1) and the validation that makes one from a record."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from .errors import InvalidEvent
+from .hosts import is_loopback, normalize_host, parse_ip, url_host, url_last_segment
+from .lookups import InventoryRow, Lookups
+from .paths import android_app_from_path, basename, is_shared_storage, normalize_path
+from .settings import parse_bool
+from .timeparse import parse_number, parse_time
+
+
+class Activity(str, Enum):
+    RETRIEVAL = "retrieval"
+    FILE_CREATE = "file_create"
+    UNPACK = "unpack"
+    LOAD = "load"
+    HANDOFF = "handoff"
+    STATE = "state"
+
+
+FILE_ACTIVITIES = frozenset({"file_create", "unpack", "load", "handoff"})
+ACTIVITIES = frozenset(a.value for a in Activity)
+RETRIEVAL_METHODS = frozenset({"download_manager", "http", "stream", "other"})
+LOAD_METHODS = frozenset({"dexclassloader", "loadlibrary", "dlopen", "webview", "install", "other"})
+IN_PROCESS_LOADS = frozenset({"dexclassloader", "loadlibrary", "dlopen"})
+CONTEXT_FIELDS = ("app_state", "device_locked", "recent_user_interaction")
+
+# Output order of the canonical JSON does not matter (keys sorted); this is the set of fields kept.
+_FIELDS = (
+    "_time", "activity", "platform", "device_id", "app_id", "user", "event_id", "dest", "dest_ip",
+    "dest_port", "url", "src_ip", "bytes_in", "retrieval_method", "file_path", "file_name",
+    "file_size", "file_hash", "file_type", "target_path", "load_method", "target_app",
+    "app_state", "device_locked", "recent_user_interaction",
+)
+
+
+class Event:
+    """One normalized event. Plain slots: the correlator keeps a window of these."""
+
+    __slots__ = (*(f for f in _FIELDS if f != "_time"), "time", "url_host", "url_name", "shared", "_canonical", "_content")
+
+    def __init__(self, time: float, activity: str, platform: str, device_id: str) -> None:
+        self.time = time
+        self.activity = activity
+        self.platform = platform
+        self.device_id = device_id
+        for name in self.__slots__[3:]:
+            if name not in ("time", "_canonical", "_content"):
+                setattr(self, name, None)
+        self.shared = False
+        self._canonical: Optional[str] = None
+        self._content: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, object]:
+        """The normalized fields that are present, `_time` first."""
+        out: Dict[str, object] = {"_time": self.time}
+        for name in _FIELDS[1:]:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+    @property
+    def canonical(self) -> str:
+        """Canonical JSON (keys sorted): the tie-breaker at equal times, and the content identity."""
+        if self._canonical is None:
+            self._canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return self._canonical
+
+    @property
+    def content(self) -> str:
+        """Canonical JSON without `event_id`: events equal here have identical content."""
+        if self._content is None:
+            if self.event_id is None:
+                self._content = self.canonical
+            else:
+                fields = self.to_dict()
+                del fields["event_id"]
+                self._content = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+        return self._content
+
+    @property
+    def position(self) -> Tuple[float, str]:
+        """Total order of events: time, then canonical JSON."""
+        return (self.time, self.canonical)
+
+    def carries_context(self) -> bool:
+        return self.app_state is not None or self.device_locked is not None or (
+            self.recent_user_interaction is not None
+        )
+
+    def __repr__(self) -> str:
+        return f"Event({self.canonical})"
+
+
+def _text(record: Mapping[str, object], name: str) -> Optional[str]:
+    value = record.get(name)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        value = str(value).lower()
+    elif isinstance(value, float) and value.is_integer():
+        value = str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+class _Normalizer:
+    """State for one record: collects warnings while filling an Event."""
+
+    def __init__(self, record: Mapping[str, object], lookups: Lookups) -> None:
+        self.record = record
+        self.lookups = lookups
+        self.warnings: List[str] = []
+
+    def warn(self, name: str, value: object, why: str) -> None:
+        self.warnings.append(f"{name}={value!r} {why}; counted as absent")
+
+    def number(self, name: str, minimum: float = 0.0) -> Optional[float]:
+        raw = self.record.get(name)
+        if raw is None or raw == "":
+            return None
+        number = parse_number(raw)
+        if number is None or number < minimum:
+            self.warn(name, raw, "is not a number" if number is None else f"is below {minimum:g}")
+            return None
+        return int(number) if number.is_integer() else number
+
+    def boolean(self, name: str) -> Optional[bool]:
+        raw = self.record.get(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            return parse_bool(raw)
+        except ValueError:
+            self.warn(name, raw, "is not a boolean")
+            return None
+
+    def choice(self, name: str, allowed: frozenset, fallback: Optional[str]) -> Optional[str]:
+        text = _text(self.record, name)
+        if text is None:
+            return None
+        value = text.lower()
+        if value in allowed:
+            return value
+        if fallback is not None:
+            self.warnings.append(f"{name}={text!r} is not a known value; counted as {fallback!r}")
+            return fallback
+        self.warn(name, text, f"is not one of {', '.join(sorted(allowed))}")
+        return None
+
+
+def _resolve_by_ip(lookups: Lookups, ip: str, time: float) -> InventoryRow:
+    rows = [row for row in lookups.inventory if row.ip == ip and row.covers(time)]
+    if not rows:
+        raise InvalidEvent("unresolved device (no inventory row for src_ip)", ip)
+    if len({row.device_id for row in rows}) > 1 or len(rows) > 1:
+        raise InvalidEvent("unresolved device (several inventory rows for src_ip)", ip)
+    return rows[0]
+
+
+def _platform_of_device(lookups: Lookups, device_id: str, time: float) -> Optional[str]:
+    rows = [row for row in lookups.inventory if row.device_id == device_id and row.platform]
+    covering = [row for row in rows if row.covers(time)]
+    chosen = covering or rows
+    return chosen[0].platform if chosen else None
+
+
+def normalize_record(record: Mapping[str, object], lookups: Lookups) -> Tuple[Event, List[str]]:
+    """A validated Event and its warnings; InvalidEvent (with the reason) when it must be skipped."""
+    n = _Normalizer(record, lookups)
+    time = parse_time(record.get("_time"))
+    activity_text = _text(record, "activity")
+    if activity_text is None:
+        raise InvalidEvent("missing activity")
+    activity = activity_text.lower()
+    if activity not in ACTIVITIES:
+        raise InvalidEvent("invalid activity", repr(activity_text))
+
+    platform_text = _text(record, "platform")
+    platform = platform_text.lower() if platform_text else None
+    if platform is not None and platform not in ("android", "ios"):
+        raise InvalidEvent("invalid platform", repr(platform_text))
+
+    device_id = _text(record, "device_id")
+    src_ip_text = _text(record, "src_ip")
+    src_ip = normalize_host(src_ip_text) if src_ip_text else None
+    if src_ip_text and (src_ip is None or parse_ip(src_ip) is None):
+        n.warn("src_ip", src_ip_text, "is not an IP address")
+        src_ip = None
+    user = _text(record, "user")
+    if device_id is None:
+        if activity != "retrieval":
+            raise InvalidEvent("missing device_id")
+        if src_ip is None:
+            raise InvalidEvent("missing device_id (and no src_ip to resolve it)")
+        row = _resolve_by_ip(lookups, src_ip, time)
+        device_id = row.device_id
+        if platform is None:
+            platform = row.platform
+        if user is None and row.user:
+            user = row.user
+    if platform is None:
+        if activity == "retrieval":
+            platform = _platform_of_device(lookups, device_id, time)
+        if platform is None:
+            raise InvalidEvent("missing platform")
+
+    event = Event(time, activity, platform, device_id)
+    event.user = user
+    event.event_id = _text(record, "event_id")
+    event.src_ip = src_ip
+    app_id = _text(record, "app_id")
+
+    if activity == "retrieval":
+        url = _text(record, "url")
+        event.url = url
+        event.url_host = url_host(url) if url else None
+        event.url_name = url_last_segment(url) if url else None
+        dest_ip_text = _text(record, "dest_ip")
+        dest_ip = normalize_host(dest_ip_text) if dest_ip_text else None
+        if dest_ip_text and (dest_ip is None or parse_ip(dest_ip) is None):
+            n.warn("dest_ip", dest_ip_text, "is not an IP address")
+            dest_ip = None
+        event.dest_ip = dest_ip
+        dest_text = _text(record, "dest")
+        dest = normalize_host(dest_text) if dest_text else None
+        if dest_text and dest is None:
+            n.warn("dest", dest_text, "is not a host name or IP")
+        dest = dest or event.url_host or dest_ip
+        if dest is None:
+            raise InvalidEvent("missing dest (no dest, url host or dest_ip)")
+        if is_loopback(dest) or is_loopback(dest_ip) or is_loopback(event.url_host):
+            raise InvalidEvent("loopback retrieval (ignored)", dest)
+        event.dest = dest
+        event.dest_port = n.number("dest_port")
+        event.bytes_in = n.number("bytes_in")
+        event.retrieval_method = n.choice("retrieval_method", RETRIEVAL_METHODS, "other")
+
+    if activity in FILE_ACTIVITIES:
+        path_text = _text(record, "file_path")
+        if path_text is None:
+            raise InvalidEvent("missing file_path")
+        path = normalize_path(path_text, platform)
+        event.file_path = path
+        if app_id is None and platform == "android":
+            app_id = android_app_from_path(path)
+            if app_id is None and is_shared_storage(path):
+                event.shared = True
+        if app_id is None and not event.shared:
+            raise InvalidEvent("missing app_id (not derivable from file_path)", path)
+        if platform == "android" and is_shared_storage(path):
+            event.shared = True
+        event.file_hash = (_text(record, "file_hash") or "").lower() or None
+        if activity == "file_create":
+            event.file_name = _text(record, "file_name") or basename(path)
+            event.file_size = n.number("file_size")
+            file_type = _text(record, "file_type")
+            if file_type:
+                file_type = file_type.split(";", 1)[0].strip().lower() or None
+            event.file_type = file_type
+        if activity == "unpack":
+            target = _text(record, "target_path")
+            event.target_path = normalize_path(target, platform) if target else None
+        if activity == "load":
+            event.load_method = n.choice("load_method", LOAD_METHODS, "other")
+        if activity == "handoff":
+            event.target_app = _text(record, "target_app")
+
+    event.app_id = app_id
+    event.app_state = n.choice("app_state", frozenset({"foreground", "background"}), None)
+    event.device_locked = n.boolean("device_locked")
+    event.recent_user_interaction = n.boolean("recent_user_interaction")
+    return event, n.warnings

@@ -1,0 +1,226 @@
+"""The finding (contract section 4): fields, identity, score, severity and explanation."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Dict, List, Optional
+
+from .timeparse import round_ms
+
+DETECTION_STRATEGY = "DET0718"
+TECHNIQUE_ID = "T1544"
+ANALYTIC_BY_PLATFORM = {"android": "AN1848", "ios": "AN1849"}
+
+STAGES = ("retrieval", "staging", "unpack", "load", "handoff", "repeat_retrieval")
+CONTEXTS = ("background", "device_locked", "no_user_interaction", "unapproved_role")
+
+FIELDS = (
+    "finding_id", "analytic_id", "detection_strategy", "technique_id", "platform", "device_id",
+    "user", "app_id", "dest", "dest_ip", "url", "bytes_in", "file_path", "file_hash", "file_type",
+    "risk_class", "stages", "context", "first_time", "last_time", "delta_seconds", "risk_score",
+    "severity", "confidence", "evidence", "explanation",
+)
+LIST_FIELDS = ("stages", "context", "evidence")
+
+
+class Severity(str, Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Confidence(str, Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+# The score formula (docs/detections.md). Every term is non-negative, so the score is monotonic
+# in stages and context.
+BASE_CHAIN = 25
+BASE_RETRIEVAL_ONLY = 20
+CLASS_POINTS = {
+    "package": 20, "executable": 20, "library": 20, "overlay": 15,
+    "script": 10, "archive": 10, "opaque": 10,
+}
+STAGE_POINTS = {"unpack": 10, "load": 20, "handoff": 15, "repeat_retrieval": 10}
+CONTEXT_POINTS = {"background": 10, "device_locked": 10, "no_user_interaction": 5, "unapproved_role": 10}
+
+
+def risk_score(retrieval_only: bool, risk_class: Optional[str], stages: List[str], context: List[str]) -> int:
+    score = BASE_RETRIEVAL_ONLY if retrieval_only else BASE_CHAIN
+    score += CLASS_POINTS.get(risk_class or "", 0)
+    score += sum(STAGE_POINTS.get(stage, 0) for stage in stages)
+    score += sum(CONTEXT_POINTS.get(item, 0) for item in context)
+    return min(100, score)
+
+
+def severity_of(score: int) -> Severity:
+    if score < 25:
+        return Severity.LOW
+    if score < 50:
+        return Severity.MEDIUM
+    if score < 75:
+        return Severity.HIGH
+    return Severity.CRITICAL
+
+
+def make_finding_id(analytic_id: str, device_id: str, app_id: Optional[str], subject: str, time: float) -> str:
+    parts = [analytic_id, device_id, app_id or "", subject, str(int(round(time * 1000)))]
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def ordered(items: List[str], order: tuple) -> List[str]:
+    return [item for item in order if item in items]
+
+
+@dataclass
+class Finding:
+    analytic_id: str
+    platform: str
+    device_id: str
+    user: Optional[str]
+    app_id: Optional[str]
+    dest: str
+    dest_ip: Optional[str]
+    url: Optional[str]
+    bytes_in: Optional[float]
+    file_path: Optional[str]
+    file_name: Optional[str]
+    file_hash: Optional[str]
+    file_type: Optional[str]
+    risk_class: Optional[str]
+    stages: List[str]
+    context: List[str]
+    first_time: float
+    last_time: float
+    delta_seconds: Optional[float]
+    confidence: Confidence
+    evidence: List[str]
+    anchor_time: float  # F's time, or R's for a retrieval-only finding
+    load_methods: List[str] = field(default_factory=list)
+    suppressed_by: Optional[str] = None
+
+    @property
+    def retrieval_only(self) -> bool:
+        return self.file_path is None
+
+    @property
+    def finding_id(self) -> str:
+        subject = self.dest if self.file_path is None else self.file_path
+        return make_finding_id(self.analytic_id, self.device_id, self.app_id, subject, self.anchor_time)
+
+    @property
+    def risk_score(self) -> int:
+        return risk_score(self.retrieval_only, self.risk_class, self.stages, self.context)
+
+    @property
+    def severity(self) -> Severity:
+        return severity_of(self.risk_score)
+
+    def merge(self, other: Finding) -> None:
+        """Unite another sighting of the same finding: stages, context and evidence."""
+        self.stages = ordered(sorted(set(self.stages) | set(other.stages)), STAGES)
+        self.context = ordered(sorted(set(self.context) | set(other.context)), CONTEXTS)
+        self.evidence = self.evidence + [e for e in other.evidence if e not in self.evidence]
+        self.first_time = min(self.first_time, other.first_time)
+        self.last_time = max(self.last_time, other.last_time)
+
+    def explanation(self) -> str:
+        return explain(self)
+
+    def to_dict(self) -> Dict[str, object]:
+        """Contract section 4 fields in order (plus `suppressed_by` on a tuning row)."""
+        score = self.risk_score
+        out: Dict[str, object] = {
+            "finding_id": self.finding_id,
+            "analytic_id": self.analytic_id,
+            "detection_strategy": DETECTION_STRATEGY,
+            "technique_id": TECHNIQUE_ID,
+            "platform": self.platform,
+            "device_id": self.device_id,
+            "user": self.user,
+            "app_id": self.app_id,
+            "dest": self.dest,
+            "dest_ip": self.dest_ip,
+            "url": self.url,
+            "bytes_in": _number(self.bytes_in),
+            "file_path": self.file_path,
+            "file_hash": self.file_hash,
+            "file_type": self.file_type,
+            "risk_class": self.risk_class,
+            "stages": list(self.stages),
+            "context": list(self.context),
+            "first_time": round_ms(self.first_time),
+            "last_time": round_ms(self.last_time),
+            "delta_seconds": None if self.delta_seconds is None else round_ms(self.delta_seconds),
+            "risk_score": score,
+            "severity": severity_of(score).value,
+            "confidence": self.confidence.value,
+            "evidence": list(self.evidence),
+            "explanation": self.explanation(),
+        }
+        if self.suppressed_by is not None:
+            out["suppressed_by"] = self.suppressed_by
+        return out
+
+
+def _number(value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _seconds(value: float) -> str:
+    text = f"{abs(value):.3f}".rstrip("0").rstrip(".")
+    return f"{text} second" + ("" if text == "1" else "s")
+
+
+def _join(words: List[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+_STAGE_WORDS = {
+    "unpack": "unpacked",
+    "load": "loaded",
+    "handoff": "handed to another app",
+    "repeat_retrieval": "followed by another retrieval from the same host",
+}
+_CONTEXT_WORDS = {
+    "background": "the app was in the background",
+    "device_locked": "the device was locked",
+    "no_user_interaction": "there was no recent user interaction",
+    "unapproved_role": "the app is managed without an approved download role",
+}
+
+
+def explain(f: Finding) -> str:
+    app = f.app_id or "an unattributed app"
+    size = "" if f.bytes_in is None else f"{int(f.bytes_in)} bytes "
+    context = [_CONTEXT_WORDS[c] for c in f.context]
+    context_text = f" while {_join(context)}" if context else ""
+    if f.retrieval_only:
+        repeat = ", and again within the window" if "repeat_retrieval" in f.stages else ""
+        return (
+            f"{app} on device {f.device_id} retrieved {size}from {f.dest}{repeat}"
+            f"{context_text}; no file was seen, so this rests on the retrieval alone."
+        )
+    assert f.delta_seconds is not None
+    gap = (
+        f"{_seconds(f.delta_seconds)} later"
+        if f.delta_seconds >= 0
+        else f"{_seconds(f.delta_seconds)} before the retrieval was logged (clock skew)"
+    )
+    stages = [_STAGE_WORDS[s] for s in f.stages if s in _STAGE_WORDS]
+    if "load" in f.stages and f.load_methods:
+        stages[stages.index("loaded")] = f"loaded ({', '.join(f.load_methods)})"
+    stage_text = f", then {_join(stages)}" if stages else ""
+    return (
+        f"{app} on device {f.device_id} retrieved {size}from {f.dest} and wrote "
+        f"{f.file_name} ({f.risk_class}) to {f.file_path} {gap}{stage_text}{context_text}."
+    )

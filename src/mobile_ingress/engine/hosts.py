@@ -1,0 +1,148 @@
+"""Host normalization and destination patterns (contract section 2, "Hosts").
+
+Hosts compare lowercase, without a trailing dot or a port, IDNA encoded. A pattern is an exact host,
+`*.suffix` (the suffix itself and its subdomains, at label boundaries), an IP, or a CIDR. A host-name
+pattern never matches an IP and the reverse; an IPv4-mapped IPv6 address matches as IPv4.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Optional, Union
+from urllib.parse import urlsplit
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+
+def parse_ip(text: str) -> Optional[IPAddress]:
+    """The address in `text` (IPv4-mapped IPv6 unwrapped to IPv4), or None."""
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _strip_port(text: str) -> str:
+    if text.startswith("["):
+        end = text.find("]")
+        return text[1:end] if end > 0 else text
+    if text.count(":") == 1:
+        return text.split(":", 1)[0]
+    return text
+
+
+def normalize_host(value: object) -> Optional[str]:
+    """Canonical form of a host name or IP; None when it is empty or cannot be IDNA encoded."""
+    if not isinstance(value, str):
+        return None
+    text = _strip_port(value.strip()).strip().rstrip(".")
+    if not text:
+        return None
+    address = parse_ip(text)
+    if address is not None:
+        return str(address)
+    if any(ch.isspace() or ch in "/\\@" for ch in text):
+        return None
+    try:
+        labels = [
+            label.lower() if label.isascii() else label.encode("idna").decode("ascii").lower()
+            for label in text.split(".")
+        ]
+    except UnicodeError:
+        return None
+    if any(not label for label in labels):
+        return None
+    return ".".join(labels)
+
+
+def url_host(url: object) -> Optional[str]:
+    """The normalized host of a URL, or None when it has none."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    text = url.strip()
+    if "://" not in text:
+        text = "//" + text
+    try:
+        netloc = urlsplit(text).netloc
+    except ValueError:
+        return None
+    netloc = netloc.rsplit("@", 1)[-1]
+    return normalize_host(netloc)
+
+
+def url_last_segment(url: object) -> Optional[str]:
+    """The last path segment of a URL (no query or fragment), or None."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    text = url.strip()
+    try:
+        path = urlsplit(text if "://" in text else "//" + text).path
+    except ValueError:
+        return None
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    return segment or None
+
+
+def is_loopback(host: Optional[str]) -> bool:
+    if host is None:
+        return False
+    address = parse_ip(host)
+    return address is not None and address.is_loopback
+
+
+@dataclass(frozen=True)
+class HostPattern:
+    """One destination cell of a lookup."""
+
+    text: str
+    kind: str  # "any", "host", "suffix", "ip", "cidr"
+    host: str = ""
+    network: Optional[IPNetwork] = None
+
+    @classmethod
+    def parse(cls, cell: str) -> HostPattern:
+        text = cell.strip()
+        if text == "*":
+            return cls(text, "any")
+        if "/" in text:
+            try:
+                network = ipaddress.ip_network(text, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"CIDR {text!r} does not parse") from exc
+            if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96:
+                mapped = network.network_address.ipv4_mapped
+                if mapped is not None:
+                    network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
+            return cls(text, "cidr", network=network)
+        if text.startswith("*."):
+            suffix = normalize_host(text[2:])
+            if suffix is None or parse_ip(suffix) is not None:
+                raise ValueError(f"host suffix {text!r} is not a host name")
+            return cls(text, "suffix", host=suffix)
+        host = normalize_host(text)
+        if host is None:
+            raise ValueError(f"destination {text!r} is not a host name, IP or CIDR")
+        return cls(text, "ip" if parse_ip(host) is not None else "host", host=host)
+
+    def matches(self, host: str) -> bool:
+        """`host` is already normalized."""
+        if self.kind == "any":
+            return True
+        address = parse_ip(host)
+        if address is not None:
+            if self.kind == "ip":
+                return host == self.host
+            if self.kind == "cidr":
+                assert self.network is not None
+                return address.version == self.network.version and address in self.network
+            return False
+        if self.kind == "host":
+            return host == self.host
+        if self.kind == "suffix":
+            return host == self.host or host.endswith("." + self.host)
+        return False

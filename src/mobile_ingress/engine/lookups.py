@@ -1,0 +1,317 @@
+"""The seven lookups (contract section 2): reading, precedence, typed rows.
+
+For each lookup the first non-empty source is used and replaces the others (no merging). A source
+is anything that yields rows as dicts: a CSV text here, a KV store collection in Splunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Pattern, Sequence, Tuple
+
+from .errors import LookupFileError
+from .globs import compile_glob
+from .hosts import HostPattern, normalize_host
+from .settings import parse_bool
+from .timeparse import parse_optional_time
+
+ROLES = ("browser", "app_store", "update", "sync", "content_delivery", "download")
+RISK_CLASSES = ("package", "executable", "library", "archive", "script", "overlay", "opaque")
+RISK_FIELDS = ("file_name", "file_type", "file_path")
+PLATFORMS = ("android", "ios")
+NOEXT = "<noext>"
+
+COLUMNS: Dict[str, Tuple[str, ...]] = {
+    "allowed_apps": ("platform", "app_id", "roles", "comment"),
+    "allowed_destinations": ("destination", "app_id", "comment"),
+    "allowed_paths": ("platform", "app_id", "path_pattern", "comment"),
+    "file_risk_patterns": ("platform", "field", "pattern", "risk_class"),
+    "destination_baseline": ("app_id", "dest", "first_seen", "last_seen", "count"),
+    "managed_apps": ("platform", "app_id", "managed", "approved_roles", "source"),
+    "device_inventory": ("device_id", "platform", "ip", "user", "first_seen", "last_seen"),
+}
+LOOKUP_NAMES = tuple(COLUMNS)
+
+
+def lookup_name(name: str) -> str:
+    """`mobile_ingress_<name>` for a short name."""
+    return "mobile_ingress_" + name
+
+
+@dataclass
+class Row:
+    values: Dict[str, str]
+    where: str  # "file:line" or "collection:key", for messages
+
+
+@dataclass
+class LookupSource:
+    """One place a lookup may come from. `read` returns its rows, or None when it does not exist."""
+
+    label: str
+    read: Callable[[], Optional[List[Row]]]
+
+
+def rows_from_csv(text: str, label: str) -> List[Row]:
+    """Rows of a lookup CSV (byte-order mark stripped; the header is line 1)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration:
+        return []
+    rows = []
+    for record in reader:
+        if not any(cell.strip() for cell in record):
+            continue
+        values = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
+        rows.append(Row(values, f"{label}:{reader.line_num}"))
+    return rows
+
+
+def csv_file_source(path: str) -> LookupSource:
+    def read() -> Optional[List[Row]]:
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                return rows_from_csv(handle.read(), path)
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise LookupFileError(f"{path}: cannot read lookup ({exc})") from exc
+
+    return LookupSource(path, read)
+
+
+def choose_rows(name: str, sources: Sequence[LookupSource]) -> Tuple[str, List[Row]]:
+    """The first non-empty source's rows, and its label (empty label when none has rows)."""
+    for source in sources:
+        rows = source.read()
+        if rows:
+            return source.label, rows
+    return "", []
+
+
+def _active(rows: Iterable[Row], name: str, warnings: List[str]) -> List[Row]:
+    needed = COLUMNS[name]
+    active = []
+    for row in rows:
+        missing = [column for column in needed if column not in row.values]
+        if missing and missing != ["comment"] and missing != ["source"] and missing != ["count"]:
+            raise LookupFileError(
+                f"{row.where}: {lookup_name(name)} lacks column(s) {', '.join(missing)}"
+            )
+        disabled = row.values.get("disabled", "").strip()
+        if disabled:
+            try:
+                if parse_bool(disabled):
+                    continue
+            except ValueError:
+                warnings.append(f"{row.where}: disabled={disabled!r} is not a boolean; row kept")
+        active.append(row)
+    return active
+
+
+def _cell(row: Row, column: str) -> str:
+    return (row.values.get(column) or "").strip()
+
+
+def _platform(row: Row) -> str:
+    value = _cell(row, "platform").lower()
+    if value in ("", "*"):
+        return "*"
+    if value not in PLATFORMS:
+        raise ValueError(f"platform {value!r} is not android, ios or *")
+    return value
+
+
+def _any(value: str) -> str:
+    return "*" if value in ("", "*") else value
+
+
+@dataclass(frozen=True)
+class AllowedApp:
+    platform: str
+    app_id: str
+    where: str
+
+
+@dataclass(frozen=True)
+class AllowedDestination:
+    pattern: HostPattern
+    app_id: str
+    where: str
+
+
+@dataclass(frozen=True)
+class AllowedPath:
+    platform: str
+    app_id: str
+    pattern: str
+    regex: Pattern[str]
+    where: str
+
+
+@dataclass(frozen=True)
+class RiskPattern:
+    platform: str
+    field: str
+    pattern: str
+    regex: Optional[Pattern[str]]  # None for <noext>
+    risk_class: str
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    app_id: str
+    pattern: HostPattern
+    first_seen: Optional[float]
+
+
+@dataclass(frozen=True)
+class ManagedApp:
+    platform: str
+    app_id: str
+    managed: bool
+    approved: bool
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    device_id: str
+    platform: Optional[str]
+    ip: Optional[str]
+    user: str
+    first_seen: Optional[float]
+    last_seen: Optional[float]
+
+    def covers(self, time: float) -> bool:
+        return (self.first_seen is None or self.first_seen <= time) and (
+            self.last_seen is None or time <= self.last_seen
+        )
+
+
+def _roles(text: str) -> List[str]:
+    return [role.strip() for role in text.split("|") if role.strip()]
+
+
+@dataclass
+class Lookups:
+    """All seven lookups, typed. `sources` names where each came from; `warnings` the bad rows."""
+
+    allowed_apps: List[AllowedApp] = field(default_factory=list)
+    allowed_destinations: List[AllowedDestination] = field(default_factory=list)
+    allowed_paths: List[AllowedPath] = field(default_factory=list)
+    risk_patterns: List[RiskPattern] = field(default_factory=list)
+    baseline: List[BaselineEntry] = field(default_factory=list)
+    managed_apps: Dict[Tuple[str, str], ManagedApp] = field(default_factory=dict)
+    inventory: List[InventoryRow] = field(default_factory=list)
+    sources: Dict[str, str] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_rows(cls, rows: Mapping[str, Sequence[Row]], sources: Optional[Mapping[str, str]] = None) -> Lookups:
+        tables = cls(sources=dict(sources or {}))
+        for name in LOOKUP_NAMES:
+            for row in _active(rows.get(name, ()), name, tables.warnings):
+                try:
+                    tables._add(name, row)
+                except ValueError as exc:
+                    tables.warnings.append(f"{row.where}: {lookup_name(name)} row skipped: {exc}")
+        return tables
+
+    @classmethod
+    def load(cls, sources: Mapping[str, Sequence[LookupSource]]) -> Lookups:
+        chosen: Dict[str, Sequence[Row]] = {}
+        labels: Dict[str, str] = {}
+        for name in LOOKUP_NAMES:
+            labels[name], chosen[name] = choose_rows(name, sources.get(name, ()))
+        return cls.from_rows(chosen, labels)
+
+    def _add(self, name: str, row: Row) -> None:
+        if name == "allowed_apps":
+            app = _cell(row, "app_id")
+            if app in ("", "*"):
+                raise ValueError("app_id is empty or '*', which would allowlist every app")
+            bad = [role for role in _roles(_cell(row, "roles")) if role not in ROLES]
+            if bad:
+                self.warnings.append(f"{row.where}: unknown role(s) {', '.join(bad)} ignored")
+            self.allowed_apps.append(AllowedApp(_platform(row), app, row.where))
+        elif name == "allowed_destinations":
+            pattern = HostPattern.parse(_cell(row, "destination") or "")
+            if not pattern.text:
+                raise ValueError("destination is empty")
+            self.allowed_destinations.append(
+                AllowedDestination(pattern, _any(_cell(row, "app_id")), row.where)
+            )
+        elif name == "allowed_paths":
+            text = _cell(row, "path_pattern")
+            regex = compile_glob(text, case_sensitive=True)
+            self.allowed_paths.append(
+                AllowedPath(_platform(row), _any(_cell(row, "app_id")), text, regex, row.where)
+            )
+        elif name == "file_risk_patterns":
+            fieldname = _cell(row, "field").lower()
+            if fieldname not in RISK_FIELDS:
+                raise ValueError(f"field {fieldname!r} is not one of {', '.join(RISK_FIELDS)}")
+            risk_class = _cell(row, "risk_class").lower()
+            if risk_class not in RISK_CLASSES:
+                raise ValueError(f"risk_class {risk_class!r} is not one of {', '.join(RISK_CLASSES)}")
+            text = _cell(row, "pattern")
+            if text.lower() == NOEXT:
+                if fieldname != "file_name":
+                    raise ValueError("<noext> applies to file_name only")
+                regex = None
+            else:
+                regex = compile_glob(text, case_sensitive=False)
+            self.risk_patterns.append(RiskPattern(_platform(row), fieldname, text, regex, risk_class))
+        elif name == "destination_baseline":
+            text = _cell(row, "dest")
+            if not text:
+                raise ValueError("dest is empty")
+            first_seen = parse_optional_time(_cell(row, "first_seen"))
+            self.baseline.append(BaselineEntry(_any(_cell(row, "app_id")), HostPattern.parse(text), first_seen))
+        elif name == "managed_apps":
+            app = _cell(row, "app_id")
+            if not app:
+                raise ValueError("app_id is empty")
+            managed = parse_bool(_cell(row, "managed") or "false")
+            approved = [role for role in _roles(_cell(row, "approved_roles")) if role in ROLES]
+            platform = _platform(row)
+            self.managed_apps[(platform, app)] = ManagedApp(platform, app, managed, bool(approved))
+        elif name == "device_inventory":
+            device = _cell(row, "device_id")
+            if not device:
+                raise ValueError("device_id is empty")
+            platform = _platform(row)
+            ip_text = _cell(row, "ip")
+            ip = normalize_host(ip_text) if ip_text else None
+            if ip_text and ip is None:
+                raise ValueError(f"ip {ip_text!r} does not parse")
+            self.inventory.append(
+                InventoryRow(
+                    device,
+                    None if platform == "*" else platform,
+                    ip,
+                    _cell(row, "user"),
+                    parse_optional_time(_cell(row, "first_seen")),
+                    parse_optional_time(_cell(row, "last_seen")),
+                )
+            )
+
+    # Questions the rules ask -------------------------------------------------------------
+
+    def managed_app(self, platform: str, app_id: Optional[str]) -> Optional[ManagedApp]:
+        if app_id is None:
+            return None
+        return self.managed_apps.get((platform, app_id)) or self.managed_apps.get(("*", app_id))
+
+    def allowed_app(self, platform: str, app_id: Optional[str]) -> Optional[AllowedApp]:
+        if app_id is None:
+            return None
+        for row in self.allowed_apps:
+            if row.app_id == app_id and row.platform in ("*", platform):
+                return row
+        return None

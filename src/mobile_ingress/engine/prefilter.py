@@ -1,0 +1,82 @@
+"""The prefilter: one declarative, per-event predicate that says whether an event can matter.
+
+It is exact: the engine applies it itself before correlating, so applying it (or any looser form
+of it, such as the Splunk base search) earlier never changes the findings. An event can matter when
+- its activity is `state`, `unpack`, `load` or `handoff` (context and follow-on stages), or
+- it carries a context field (`app_state`, `device_locked`, `recent_user_interaction`), or
+- it is a `file_create` that matches a risk pattern of its platform, or
+- it is a `retrieval`, unless its own `dest` is allowlisted for its app (a `*` row when it has
+  no app) or baselined with an empty `first_seen`: then every retrieval it could join (as the
+  chain's retrieval, a repeat, or a byte sum) has the same destination and app, and is suppressed
+  too. With `--suppressed` every retrieval is kept, because suppressed chains are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Tuple
+
+from .events import CONTEXT_FIELDS, Event
+from .lookups import RiskPattern
+from .rules import Rules
+
+ALWAYS_KEPT: FrozenSet[str] = frozenset({"state", "unpack", "load", "handoff"})
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """The declaration. `describe()` is what the SPL and vectorized renderings are made from."""
+
+    rules: Rules
+    keep_all_retrievals: bool = False
+    always_kept: FrozenSet[str] = ALWAYS_KEPT
+    context_fields: Tuple[str, ...] = CONTEXT_FIELDS
+    risk_patterns: Tuple[RiskPattern, ...] = field(default=())
+
+    @classmethod
+    def build(cls, rules: Rules, keep_all_retrievals: bool = False) -> Prefilter:
+        return cls(rules, keep_all_retrievals, risk_patterns=tuple(rules.lookups.risk_patterns))
+
+    def matters(self, event: Event) -> bool:
+        if event.activity in self.always_kept or event.carries_context():
+            return True
+        if event.activity == "file_create":
+            return self.rules.risk_class(event) is not None
+        if event.activity == "retrieval":
+            return self.keep_all_retrievals or not self._always_suppressed(event)
+        return True
+
+    def _always_suppressed(self, r: Event) -> bool:
+        assert r.dest is not None
+        for row in self.rules.destinations.find(r.dest):
+            if row.app_id == "*" or (r.app_id is not None and row.app_id == r.app_id):
+                return True
+        for entry in self.rules.baseline.find(r.dest):
+            if entry.first_seen is None and (
+                entry.app_id == "*" or (r.app_id is not None and entry.app_id == r.app_id)
+            ):
+                return True
+        return False
+
+    def describe(self) -> Dict[str, object]:
+        """The predicate as data: activities always kept, context fields, risk patterns by
+        platform and field, and the destinations whose retrievals are dropped."""
+        patterns: Dict[str, Dict[str, List[str]]] = {}
+        for row in self.risk_patterns:
+            patterns.setdefault(row.platform, {}).setdefault(row.field, []).append(row.pattern)
+        return {
+            "always_kept_activities": sorted(self.always_kept),
+            "context_fields": list(self.context_fields),
+            "file_create_risk_patterns": patterns,
+            "retrieval_dropped_destinations": []
+            if self.keep_all_retrievals
+            else [
+                {"destination": row.pattern.text, "app_id": row.app_id}
+                for row in self.rules.lookups.allowed_destinations
+            ]
+            + [
+                {"destination": entry.pattern.text, "app_id": entry.app_id}
+                for entry in self.rules.lookups.baseline
+                if entry.first_seen is None
+            ],
+        }

@@ -1,0 +1,240 @@
+"""Correlation over a stream of events, in any order, with memory bounded on time-ordered input.
+
+Every rule looks at most `Settings.reach` seconds from the event it anchors on (a staged file, or
+an iOS retrieval), except context, which holds from the event that set it for as long as nothing
+changes it. So, on time-ordered input, the correlator keeps a window of events a few reaches wide:
+- ascending: anchors older than the newest time minus one reach are final; events older than the
+  window are evicted, and the context they set is folded into a small per-device state;
+- descending (as Splunk hands events over): anchors newer than the oldest time plus one reach are
+  final, and a context not yet seen waits (as a query, not as events) for the older events that
+  set it;
+- any order: every event is kept and the whole input is correlated at the end.
+An event that breaks the promised order raises OrderViolation, so the caller can fall back.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from typing import Dict, List, Optional, Tuple
+
+from .chain import APP_KEYED, MISSING, DeviceWindow, Proto, RetrievalCandidate, evidence_name
+from .errors import OrderViolation
+from .events import CONTEXT_FIELDS, Event
+from .findings import CONTEXTS, STAGES, Finding, ordered
+from .rules import Rules
+
+SITUATIONAL = frozenset({"background", "device_locked", "no_user_interaction"})
+BLOCK_REACHES = 2  # how many reaches of anchors one batch finalizes
+
+
+class Order(str, Enum):
+    ASC = "asc"
+    DESC = "desc"
+    ANY = "any"
+
+
+RunKey = Tuple[str, Optional[str], str, bool]
+
+
+class Correlator:
+    """Feed events with `add`; collect what it returns and what `finish` returns."""
+
+    def __init__(self, rules: Rules, order: Order = Order.ANY, with_suppressed: bool = False) -> None:
+        self.rules = rules
+        self.settings = rules.settings
+        self.order = order
+        self.with_suppressed = with_suppressed
+        self.reach = self.settings.reach
+        self.buffer: Dict[str, List[Event]] = {}
+        self.retained = 0
+        self.max_retained = 0
+        self.t_max = -math.inf
+        self.t_min = math.inf
+        self.frontier = -math.inf if order != Order.DESC else math.inf
+        self.done = -math.inf if order != Order.DESC else math.inf  # ASC: done below; DESC: above
+        self.base: Dict[Tuple[str, str, Optional[str]], object] = {}
+        self.pending: Dict[str, List[Proto]] = {}
+        self.runs: Dict[RunKey, List[RetrievalCandidate]] = {}
+        self.finished = False
+
+    # Input ---------------------------------------------------------------------------------
+
+    def add(self, event: Event) -> List[Finding]:
+        t = event.time
+        if self.order == Order.ASC and t < self.frontier:
+            raise OrderViolation(f"event at {t} arrived after events up to {self.frontier} were final")
+        if self.order == Order.DESC and t > self.frontier:
+            raise OrderViolation(f"event at {t} arrived after events down to {self.frontier} were final")
+        self.buffer.setdefault(event.device_id, []).append(event)
+        self.retained += 1
+        if self.retained > self.max_retained:
+            self.max_retained = self.retained
+        if t > self.t_max:
+            self.t_max = t
+        if t < self.t_min:
+            self.t_min = t
+        if self.order == Order.ASC and self.t_max - self.reach - self.done >= BLOCK_REACHES * self.reach:
+            return self._batch(self.done, self.t_max - self.reach, floor=-math.inf)
+        if self.order == Order.DESC and self.done - (self.t_min + self.reach) >= BLOCK_REACHES * self.reach:
+            lo = math.nextafter(self.t_min + self.reach, math.inf)
+            return self._batch(lo, self.done, floor=self.t_min)
+        return []
+
+    def finish(self) -> List[Finding]:
+        if self.finished:
+            return []
+        self.finished = True
+        if self.order == Order.DESC:
+            out = self._batch(-math.inf, self.done, floor=-math.inf)
+        else:
+            out = self._batch(self.done, math.inf, floor=-math.inf)
+        for protos in self.pending.values():
+            for proto in protos:
+                for query in proto.queries:
+                    if not query.resolved:
+                        query.settle(None)
+                finding = self._finalize(proto)
+                if finding is not None:
+                    out.append(finding)
+        self.pending.clear()
+        return out
+
+    # One batch: anchors in [lo, hi) become final ---------------------------------------------
+
+    def _batch(self, lo: float, hi: float, floor: float) -> List[Finding]:
+        ready: List[Proto] = []
+        for device, events in self.buffer.items():
+            events.sort(key=lambda e: e.position)
+            window = DeviceWindow(events, self.rules)
+            for _, proto in window.chains(lo, hi, self.with_suppressed):
+                self._resolve(proto, window, device, floor)
+                ready.append(proto)
+            for candidate in window.retrieval_candidates(lo, hi, self.with_suppressed):
+                self._resolve(candidate.proto, window, device, floor)
+                self.runs.setdefault(candidate.key, []).append(candidate)
+            waiting = self.pending.pop(device, [])
+            for proto in waiting:
+                self._resolve(proto, window, device, floor)
+            ready.extend(waiting)
+        ready.extend(self._close_runs(lo, hi))
+        out: List[Finding] = []
+        for proto in ready:
+            if proto.pending:
+                device = proto.finding.device_id
+                self.pending.setdefault(device, []).append(proto)
+                continue
+            finding = self._finalize(proto)
+            if finding is not None:
+                out.append(finding)
+        self._evict(lo, hi)
+        if self.order == Order.DESC:
+            self.done, self.frontier = lo, self.t_min
+        else:
+            self.done, self.frontier = hi, self.t_max
+        return out
+
+    def _resolve(self, proto: Proto, window: DeviceWindow, device: str, floor: float) -> None:
+        for query in proto.queries:
+            if query.resolved:
+                continue
+            value = window.resolve(query, floor)
+            if value is not MISSING:
+                query.settle(value)
+            elif self.order != Order.DESC:
+                app = query.app_id if query.field in APP_KEYED else None
+                query.settle(self.base.get((device, query.field, app)))
+
+    def _evict(self, lo: float, hi: float) -> None:
+        if self.order == Order.ANY:
+            return
+        for device in list(self.buffer):
+            events = self.buffer[device]
+            if self.order == Order.ASC:
+                cut = hi - self.reach
+                old = [e for e in events if e.time < cut]
+                keep = [e for e in events if e.time >= cut]
+                for e in old:  # already sorted by position: the latest value wins
+                    for name in CONTEXT_FIELDS:
+                        value = getattr(e, name)
+                        if value is not None:
+                            app = e.app_id if name in APP_KEYED else None
+                            self.base[(device, name, app)] = value
+            else:
+                cut = lo + self.reach
+                keep = [e for e in events if e.time < cut]
+            self.retained -= len(events) - len(keep)
+            if keep:
+                self.buffer[device] = keep
+            else:
+                del self.buffer[device]
+
+    # iOS retrieval-only grouping -------------------------------------------------------------
+
+    def _close_runs(self, lo: float, hi: float) -> List[Proto]:
+        """Group candidates whose run (candidates less than a window apart) can no longer grow."""
+        window = self.settings.time_window
+        out: List[Proto] = []
+        for key in list(self.runs):
+            candidates = sorted(self.runs[key], key=lambda c: c.retrieval.position)
+            runs: List[List[RetrievalCandidate]] = []
+            for candidate in candidates:
+                if runs and candidate.time - runs[-1][-1].time <= window:
+                    runs[-1].append(candidate)
+                else:
+                    runs.append([candidate])
+            keep: List[RetrievalCandidate] = []
+            for run in runs:
+                closed = (
+                    self.finished
+                    or (self.order != Order.DESC and hi > run[-1].time + window)
+                    or (self.order == Order.DESC and lo <= run[0].time - window)
+                )
+                if closed:
+                    out.extend(_group(run, window))
+                else:
+                    keep.extend(run)
+            if keep:
+                self.runs[key] = keep
+            else:
+                del self.runs[key]
+        return out
+
+    # Output --------------------------------------------------------------------------------
+
+    def _finalize(self, proto: Proto) -> Optional[Finding]:
+        finding = proto.finding
+        flags = proto.context_flags()
+        finding.context = ordered(list(set(finding.context) | flags), CONTEXTS)
+        if self.settings.foreground_state_required and not flags & SITUATIONAL:
+            if not self.with_suppressed:
+                return None
+            if finding.suppressed_by is None:
+                finding.suppressed_by = "foreground_state_required"
+        if finding.suppressed_by is not None and not self.with_suppressed:
+            return None
+        return finding
+
+
+def _group(run: List[RetrievalCandidate], window: float) -> List[Proto]:
+    """Section 3: the first qualifying retrieval starts a finding; the run's later retrievals
+    within the window of it join as repeat_retrieval; the next group starts after that."""
+    out: List[Proto] = []
+    index = 0
+    while index < len(run):
+        first = run[index]
+        if not first.qualifies:
+            index += 1
+            continue
+        joiners = []
+        index += 1
+        while index < len(run) and run[index].time <= first.time + window:
+            joiners.append(run[index])
+            index += 1
+        finding = first.proto.finding
+        if joiners:
+            finding.stages = ordered([*finding.stages, "repeat_retrieval"], STAGES)
+            finding.evidence = [evidence_name(first.retrieval)] + [evidence_name(j.retrieval) for j in joiners]
+            finding.last_time = max(j.time for j in joiners)
+        out.append(first.proto)
+    return out
