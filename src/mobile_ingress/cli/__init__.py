@@ -1,0 +1,1 @@
+"""The `mobile-ingress` command line: readers, output formats and the argument parser."""

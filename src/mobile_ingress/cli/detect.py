@@ -1,0 +1,125 @@
+"""`mobile-ingress detect`: read inputs, correlate, write findings and a summary."""
+
+from __future__ import annotations
+
+import heapq
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from ..engine.detector import Detector
+from ..engine.errors import OrderViolation
+from ..engine.events import Event
+from ..engine.findings import Finding
+from ..engine.lookups import LOOKUP_NAMES, LookupSource, Lookups, csv_file_source, lookup_name
+from ..engine.settings import Settings
+from ..engine.stream import Order
+from .readers import read_input
+
+SHIPPED_LOOKUPS = Path(__file__).resolve().parent.parent / "lookups"
+
+
+class UsageError(Exception):
+    """Exit 2: a bad option, element, value, or a missing input or lookups folder."""
+
+
+def lookup_sources(folder: Optional[str]) -> Dict[str, List[LookupSource]]:
+    """For each lookup: `DIR/mobile_ingress_<name>.csv` from --lookups, then the shipped file."""
+    sources: Dict[str, List[LookupSource]] = {}
+    for name in LOOKUP_NAMES:
+        filename = lookup_name(name) + ".csv"
+        chain = []
+        if folder is not None:
+            chain.append(csv_file_source(os.path.join(folder, filename)))
+        chain.append(csv_file_source(str(SHIPPED_LOOKUPS / filename)))
+        sources[name] = chain
+    return sources
+
+
+def load_lookups(folder: Optional[str]) -> Lookups:
+    if folder is not None and not os.path.isdir(folder):
+        raise UsageError(f"--lookups {folder}: no such folder")
+    return Lookups.load(lookup_sources(folder))
+
+
+def parse_settings(pairs: Sequence[str]) -> Settings:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set {pair!r}: expected NAME=VALUE")
+        values[name.strip()] = value.strip()
+    try:
+        return Settings().with_values(values)
+    except Exception as exc:  # SettingError: a usage error naming the element
+        raise UsageError(f"--set: {exc}") from None
+
+
+def check_inputs(inputs: Sequence[str]) -> None:
+    for path in inputs:
+        if path != "-" and not os.path.isfile(path):
+            raise UsageError(f"input {path}: no such file")
+
+
+class Inputs:
+    """The inputs as re-readable files (stdin is copied once), so a run can start over."""
+
+    def __init__(self, paths: Sequence[str], stack: ExitStack) -> None:
+        self.files: List[Tuple[str, str]] = []
+        for path in paths:
+            if path == "-":
+                handle = stack.enter_context(tempfile.NamedTemporaryFile("wb", suffix=".ndjson"))
+                shutil.copyfileobj(sys.stdin.buffer, handle)
+                handle.flush()
+                self.files.append((handle.name, "<stdin>"))
+            else:
+                self.files.append((path, path))
+
+    def event_streams(self, detector: Detector, tick: Callable[[], None]) -> List[Iterator[Event]]:
+        def events(path: str, label: str) -> Iterator[Event]:
+            for raw in read_input(path, label):
+                tick()
+                if raw.record is None:
+                    detector.report.read += 1
+                    detector.report.skipped[raw.error or "unreadable"] += 1
+                    detector.report.note(f"{raw.where}: skipped: {raw.error}")
+                    continue
+                event = detector.event_from(raw.record, raw.where)
+                if event is not None:
+                    yield event
+
+        return [events(path, label) for path, label in self.files]
+
+
+def correlate(
+    inputs: Inputs,
+    settings: Settings,
+    lookups: Lookups,
+    order: str,
+    with_suppressed: bool,
+    tick: Callable[[], None] = lambda: None,
+) -> Tuple[Detector, List[Finding], List[Finding]]:
+    """Run the detection. `auto` streams the inputs merged by time, ascending then descending,
+    and falls back to correlating everything at once when the input is in neither order."""
+    attempts = [Order(order)] if order != "auto" else [Order.ASC, Order.DESC, Order.ANY]
+    for attempt in attempts:
+        detector = Detector(settings, lookups, attempt, with_suppressed)
+        streams = inputs.event_streams(detector, tick)
+        if attempt == Order.ANY:
+            merged: Iterator[Event] = (e for stream in streams for e in stream)
+        else:
+            merged = heapq.merge(*streams, key=lambda e: e.time, reverse=attempt == Order.DESC)
+        try:
+            for event in merged:
+                detector.add_event(event)
+        except OrderViolation:
+            if attempt == attempts[-1]:
+                raise
+            continue
+        findings, suppressed = detector.finish()
+        return detector, findings, suppressed
+    raise AssertionError("unreachable: the last attempt either returns or raises")

@@ -1,0 +1,160 @@
+"""`mobile-ingress`: detect mobile Ingress Tool Transfer (T1544, DET0718) in normalized events.
+
+    mobile-ingress detect [--lookups DIR] [--set NAME=VALUE]... [--raw SOURCETYPE=INPUT]...
+                          [--format ndjson|csv|table] [--output FILE] [--suppressed] [INPUT...]
+    mobile-ingress simulate --devices N --hours H --seed S --out DIR [--order asc|desc|shuffled]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack, nullcontext
+from typing import IO, List, Optional, Sequence
+
+from .. import __version__
+from ..engine.errors import EngineError
+from .detect import Inputs, UsageError, check_inputs, correlate, load_lookups, parse_settings
+from .output import summary_line, write_csv, write_ndjson, write_table
+
+MESSAGES_SHOWN = 20
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mobile-ingress", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    detect = commands.add_parser("detect", help="correlate events and write findings")
+    detect.add_argument("inputs", nargs="*", metavar="INPUT",
+                        help="normalized events: .ndjson/.jsonl/.json/.csv (optionally .gz), or - for stdin")
+    detect.add_argument("--lookups", metavar="DIR", help="folder of mobile_ingress_<name>.csv overrides")
+    detect.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a scalar element: time_window, ingress_bytes_threshold, "
+                             "foreground_state_required, clock_skew")
+    detect.add_argument("--raw", action="append", default=[], metavar="SOURCETYPE=INPUT",
+                        help="raw events of a supported sourcetype, normalized as the app's props do")
+    detect.add_argument("--format", choices=("ndjson", "csv", "table"), default="ndjson")
+    detect.add_argument("--output", metavar="FILE", help="write findings here instead of stdout")
+    detect.add_argument("--suppressed", action="store_true",
+                        help="also write chains that a suppression stopped, with suppressed_by")
+    detect.add_argument("--order", choices=("auto", "asc", "desc", "any"), default="auto",
+                        help="input time order; auto streams sorted input with bounded memory")
+    detect.add_argument("--messages", metavar="FILE",
+                        help="write every skip and warning message here (stderr shows the first "
+                             f"{MESSAGES_SHOWN})")
+    detect.add_argument("--quiet", action="store_true", help="no progress, messages or summary")
+
+    simulate = commands.add_parser("simulate", help="write a labelled simulated fleet")
+    try:
+        from ..simulate import cli as simulate_cli
+    except ImportError:  # pragma: no cover - the simulator ships with the package
+        simulate_cli = None
+    if simulate_cli is not None:
+        simulate_cli.add_arguments(simulate)
+    return parser
+
+
+def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return nullcontext(lambda: None)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    class _Ticker:
+        def __init__(self) -> None:
+            self.progress = Progress(
+                SpinnerColumn(), TextColumn("{task.completed:,} records read"), TimeElapsedColumn(),
+                console=None, transient=True,
+            )
+            self.count = 0
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            self.progress.__enter__()
+            self.task = self.progress.add_task("read", total=None)
+            return self.tick
+
+        def tick(self) -> None:
+            self.count += 1
+            if self.count % 5000 == 0:
+                self.progress.update(self.task, completed=self.count)
+
+        def __exit__(self, *exc: object) -> None:
+            self.progress.__exit__(None, None, None)
+
+    return _Ticker()
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    if args.raw:
+        from ..normalize import registry  # type: ignore[import-not-found]  # noqa: F401
+    if not args.inputs and not args.raw:
+        raise UsageError("no input: give INPUT files, - for stdin, or --raw SOURCETYPE=INPUT")
+    check_inputs(args.inputs)
+    settings = parse_settings(args.set)
+    lookups = load_lookups(args.lookups)
+    show_progress = not args.quiet and sys.stderr.isatty()
+    with ExitStack() as stack:
+        inputs = Inputs(args.inputs, stack)
+        with _progress(show_progress) as tick:
+            detector, findings, suppressed = correlate(
+                inputs, settings, lookups, args.order, args.suppressed, tick
+            )
+    rows = [f.to_dict() for f in findings]
+    tuning = [f.to_dict() for f in suppressed]
+    out: IO[str]
+    with (open(args.output, "w", encoding="utf-8", newline="") if args.output else nullcontext(sys.stdout)) as out:
+        if args.format == "ndjson":
+            write_ndjson(out, rows + tuning)
+        elif args.format == "csv":
+            write_csv(out, rows + tuning)
+        else:
+            write_table(out, rows, f"{len(rows)} findings")
+            if tuning:
+                write_table(out, tuning, f"{len(tuning)} suppressed chains (tuning)")
+    report = detector.report
+    if args.messages:
+        with open(args.messages, "w", encoding="utf-8") as handle:
+            handle.writelines(message + "\n" for message in report.messages)
+    if not args.quiet:
+        for message in report.messages[:MESSAGES_SHOWN]:
+            print(message, file=sys.stderr)
+        hidden = len(report.messages) - MESSAGES_SHOWN + report.dropped_messages
+        if hidden > 0:
+            print(f"... and {hidden} more messages (--messages FILE keeps them all)", file=sys.stderr)
+        print(summary_line(report, findings, suppressed), file=sys.stderr)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "detect":
+            return run_detect(args)
+        from ..simulate import cli as simulate_cli
+
+        return int(simulate_cli.run(args))
+    except UsageError as exc:
+        print(f"mobile-ingress: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.endswith("normalize"):
+            print("mobile-ingress: error: --raw: no raw sourcetypes are supported in this version",
+                  file=sys.stderr)
+            return 2
+        raise
+    except (EngineError, OSError) as exc:
+        print(f"mobile-ingress: failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def cli() -> None:
+    sys.exit(main())
+
+
