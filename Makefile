@@ -1,0 +1,151 @@
+# TA-mobile-ingress: set-up, lint, build, package and release checks.
+# `make test` runs everything CI runs; `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+# Prerequisites run left to right, once each per invocation: `test` relies on that order.
+.NOTPARALLEL:
+
+PYTHON ?= python3
+APP := TA-mobile-ingress
+# One version for everything: pyproject's [project] version (tests/package checks that app.manifest,
+# app.conf and globalConfig.json agree with it).
+VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' pyproject.toml | head -n 1)
+
+VENV := .venv
+TOOLS_VENV := .venv-tools
+OUT := output
+APP_DIR := $(OUT)/$(APP)
+DIST := dist
+PKG := $(DIST)/$(APP)-$(VERSION).tar.gz
+INSPECT_REPORT := $(DIST)/$(APP)-$(VERSION).appinspect.json
+# pip 26 breaks `ucc-gen build` (see shared notes): ucc-gen installs package/lib with this pip.
+UCC_PIP_VERSION := 25.3
+
+# Re-runs are fast: each venv carries a stamp named after the hash of the files that define it, so
+# `make setup` reinstalls only when one of them changed (or the venv is gone).
+DEV_HASH := $(shell cat pyproject.toml tools/requirements-build.txt | sha256sum | cut -c1-16)
+TOOLS_HASH := $(shell cat tools/requirements-tools.txt | sha256sum | cut -c1-16)
+DEV_STAMP := $(VENV)/.setup-$(DEV_HASH)
+TOOLS_STAMP := $(TOOLS_VENV)/.setup-$(TOOLS_HASH)
+
+# Downloads are cached in the repo's ignored .cache/ so a second cold set-up needs little network.
+export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
+# slim writes a cache under ~/.config/slim; keep it (and anything else) out of the real home.
+SLIM_HOME := $(CURDIR)/.cache/slim-home
+
+PY_SOURCES := src tests tools additional_packaging.py
+
+.PHONY: help setup libmagic test lint lint-src lint-app build package inspect slim-validate \
+	pytest icons clean
+
+help:
+	@echo "make setup    create .venv (package editable + dev extra + ucc-gen) and .venv-tools (AppInspect, slim)"
+	@echo "make test     lint, build, package, AppInspect, slim validate, then the whole pytest tree"
+	@echo "make lint     ruff (py39), mypy (engine), vermin 3.9+ over src and the app's bin/"
+	@echo "make build    ucc-gen build into $(APP_DIR), engine copied into bin/mobile_ingress"
+	@echo "make package $(PKG)"
+	@echo "make inspect  AppInspect precert, cloud tags; report in $(INSPECT_REPORT)"
+	@echo "make icons    redraw package/static/*.png (needs network for Pillow once)"
+	@echo "make clean    remove build output, dist and caches (keeps the venvs)"
+
+# ---------------------------------------------------------------------------------------- set-up
+
+setup: libmagic $(DEV_STAMP) $(TOOLS_STAMP)
+
+# AppInspect loads libmagic through python-magic. Install it only when it is missing, and refresh
+# the package lists only when apt knows no candidate for it (a fresh image has empty lists).
+libmagic:
+	@if ! ldconfig -p | grep -q 'libmagic\.so\.1'; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "libmagic1 is missing: run 'apt-get install libmagic1' as root" >&2; exit 1; \
+		fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		if ! apt-cache policy libmagic1 2>/dev/null | grep -q 'Candidate: [0-9]'; then \
+			apt-get update -qq; \
+		fi; \
+		apt-get install -y -qq libmagic1 </dev/null; \
+	fi
+
+$(DEV_STAMP): pyproject.toml tools/requirements-build.txt
+	rm -f $(VENV)/.setup-*
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q pip==$(UCC_PIP_VERSION)
+	$(VENV)/bin/python -m pip install -q -e '.[dev]' -r tools/requirements-build.txt
+	touch $@
+
+$(TOOLS_STAMP): tools/requirements-tools.txt
+	rm -f $(TOOLS_VENV)/.setup-*
+	[ -x $(TOOLS_VENV)/bin/python ] || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install -q -r tools/requirements-tools.txt
+	touch $@
+
+# ------------------------------------------------------------------------------------------ test
+
+# Order matters: the package tests in tests/package read the built app, the tarball and the
+# AppInspect report, so the single pytest run over the whole tree comes last.
+test: setup lint package inspect slim-validate pytest
+
+# pytest exits 5 when it collects nothing; that must never pass as a green run.
+pytest: setup
+	@rc=0; $(VENV)/bin/python -m pytest tests || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests (exit 5)" >&2; fi; \
+	exit $$rc
+
+lint: lint-src lint-app
+
+lint-src: setup
+	$(VENV)/bin/ruff check --target-version py39 $(PY_SOURCES)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/vermin -q --no-tips --violations --eval-annotations -t=3.9- src additional_packaging.py tools
+
+# What the app ships runs on Splunk's Python 3.9 and 3.13: check the built bin/ (the engine copy and
+# UCC's generated handlers). The vendored lib/ is third-party code pinned in package/lib.
+lint-app: build
+	$(VENV)/bin/vermin -q --no-tips --violations --eval-annotations -t=3.9- $(APP_DIR)/bin
+
+# ----------------------------------------------------------------------------------------- build
+
+build: setup
+	$(VENV)/bin/python tools/ucc_build.py --app $(APP) --version $(VERSION) --output $(OUT) \
+		--python $(CURDIR)/$(VENV)/bin/python --pip-version $(UCC_PIP_VERSION)
+
+package: build
+	mkdir -p $(DIST)
+	rm -f $(PKG)
+	$(VENV)/bin/ucc-gen package --path $(APP_DIR) -o $(DIST)
+	test -s $(PKG)
+	@echo "package: $(PKG)"
+
+# With --ci, AppInspect exits 101 (failures), 104 (future failures), 103 (warnings only), 1-3
+# (errors, or it could not run) or 0. Only 0 and 103 pass here, and then the JSON report decides:
+# an exit code alone has let errors and future failures through before.
+inspect: package
+	rm -f $(INSPECT_REPORT)
+	@rc=0; $(TOOLS_VENV)/bin/splunk-appinspect inspect $(PKG) --mode precert --included-tags cloud \
+		--skip-trusted-libraries-update --data-format json --output-file $(INSPECT_REPORT) --ci \
+		> $(DIST)/appinspect.log 2>&1 || rc=$$?; \
+	echo "splunk-appinspect exit $$rc (log: $(DIST)/appinspect.log, report: $(INSPECT_REPORT))"; \
+	if [ $$rc -ne 0 ] && [ $$rc -ne 103 ]; then tail -n 60 $(DIST)/appinspect.log >&2; fi; \
+	$(VENV)/bin/python tools/appinspect_report.py $(INSPECT_REPORT); \
+	[ $$rc -eq 0 ] || [ $$rc -eq 103 ]
+
+slim-validate: build
+	mkdir -p $(SLIM_HOME)
+	HOME=$(SLIM_HOME) $(TOOLS_VENV)/bin/slim validate $(APP_DIR)
+
+# ----------------------------------------------------------------------------------------- misc
+
+# The icons are committed; this redraws them (Pillow in a throw-away venv under .cache/).
+icons:
+	[ -x .cache/icons-venv/bin/python ] || $(PYTHON) -m venv .cache/icons-venv
+	.cache/icons-venv/bin/python -m pip install -q 'pillow>=10.1,<14'
+	.cache/icons-venv/bin/python tools/make_icons.py package/static
+
+clean:
+	rm -rf $(OUT) $(DIST) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find src tests tools -name __pycache__ -type d -prune -exec rm -rf {} +
