@@ -58,27 +58,31 @@ help:
 setup: libmagic $(DEV_STAMP) $(TOOLS_STAMP)
 
 # AppInspect loads libmagic through python-magic. Install it only when it is missing, and refresh
-# the package lists only when apt knows no candidate for it (a fresh image has empty lists).
+# the package lists first only when apt knows no candidate for it (a fresh image has empty lists),
+# or when an install from stale lists fails.
+LIBMAGIC_SONAME ?= libmagic.so.1
+LIBMAGIC_PKG ?= libmagic1
 libmagic:
-	@if ! ldconfig -p | grep -q 'libmagic\.so\.1'; then \
+	@if ! ldconfig -p | grep -qF '$(LIBMAGIC_SONAME) '; then \
 		if [ "$$(id -u)" != 0 ]; then \
-			echo "libmagic1 is missing: run 'apt-get install libmagic1' as root" >&2; exit 1; \
+			echo "$(LIBMAGIC_PKG) is missing: run 'apt-get install $(LIBMAGIC_PKG)' as root" >&2; exit 1; \
 		fi; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		if ! apt-cache policy libmagic1 2>/dev/null | grep -q 'Candidate: [0-9]'; then \
+		if ! apt-cache policy $(LIBMAGIC_PKG) 2>/dev/null | grep -q 'Candidate: [0-9]'; then \
 			apt-get update -qq; \
 		fi; \
-		apt-get install -y -qq libmagic1 </dev/null; \
+		apt-get install -y -qq $(LIBMAGIC_PKG) </dev/null \
+			|| { apt-get update -qq && apt-get install -y -qq $(LIBMAGIC_PKG) </dev/null; }; \
 	fi
 
-$(DEV_STAMP): pyproject.toml tools/requirements-build.txt
+$(DEV_STAMP):
 	rm -f $(VENV)/.setup-*
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q pip==$(UCC_PIP_VERSION)
 	$(VENV)/bin/python -m pip install -q -e '.[dev]' -r tools/requirements-build.txt
 	touch $@
 
-$(TOOLS_STAMP): tools/requirements-tools.txt
+$(TOOLS_STAMP):
 	rm -f $(TOOLS_VENV)/.setup-*
 	[ -x $(TOOLS_VENV)/bin/python ] || $(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/python -m pip install -q -r tools/requirements-tools.txt
@@ -134,9 +138,10 @@ inspect: package
 	$(VENV)/bin/python tools/appinspect_report.py $(INSPECT_REPORT); \
 	[ $$rc -eq 0 ] || [ $$rc -eq 103 ]
 
-slim-validate: build
+# slim reads app.manifest; it checks the package as shipped. Its cache goes under .cache/slim-home.
+slim-validate: package
 	mkdir -p $(SLIM_HOME)
-	HOME=$(SLIM_HOME) $(TOOLS_VENV)/bin/slim validate $(APP_DIR)
+	HOME=$(SLIM_HOME) $(TOOLS_VENV)/bin/slim validate $(PKG)
 
 # ----------------------------------------------------------------------------------------- misc
 

@@ -37,16 +37,16 @@ def summary(report: dict[str, Any]) -> dict[str, int]:
     return totals
 
 
-def checks_with_result(report: dict[str, Any], result: str) -> list[tuple[str, str]]:
-    """(check name, first message) for every check whose result is RESULT."""
+def checks_with_result(report: dict[str, Any], result: str) -> list[tuple[str, list[str]]]:
+    """(check name, its messages) for every check whose result is RESULT."""
     found = []
     for app_report in report.get("reports", []):
         for group in app_report.get("groups", []):
             for check in group.get("checks", []):
                 if check.get("result") == result:
-                    messages = check.get("messages") or [{}]
-                    message = " ".join(str(messages[0].get("message", "")).split())
-                    found.append((str(check.get("name")), message))
+                    messages = check.get("messages", [])
+                    texts = [" ".join(str(m.get("message", "")).split()) for m in messages]
+                    found.append((str(check.get("name")), texts))
     return found
 
 
@@ -61,12 +61,14 @@ def main(argv: list[str]) -> int:
         print(f"appinspect_report: {argv[1]}: {exc}", file=sys.stderr)
         return 1
     print("AppInspect summary: " + ", ".join(f"{key} {value}" for key, value in sorted(totals.items())))
-    for name, message in checks_with_result(report, "warning"):
-        print(f"  warning  {name}: {message[:160]}")
+    for name, messages in checks_with_result(report, "warning"):
+        more = f" (+{len(messages) - 1} more)" if len(messages) > 1 else ""
+        print(f"  warning  {name}: {(messages or [''])[-1][:150]}{more}")
     blocking = {key: totals.get(key, 0) for key in BLOCKING if totals.get(key, 0)}
     for result in BLOCKING:
-        for name, message in checks_with_result(report, result):
-            print(f"  {result.upper()}  {name}: {message}", file=sys.stderr)
+        for name, messages in checks_with_result(report, result):
+            for message in messages or [""]:
+                print(f"  {result.upper()}  {name}: {message}", file=sys.stderr)
     if blocking:
         print(f"appinspect_report: blocking results {blocking}", file=sys.stderr)
         return 1
