@@ -51,7 +51,7 @@ help:
 	@echo "make package $(PKG)"
 	@echo "make inspect  AppInspect precert, cloud tags; report in $(INSPECT_REPORT)"
 	@echo "make icons    redraw package/static/*.png (needs network for Pillow once)"
-	@echo "make clean    remove build output, dist and caches (keeps the venvs)"
+	@echo "make clean    remove output/, dist/ and tool caches (keeps the venvs and .cache/pip)"
 
 # ---------------------------------------------------------------------------------------- set-up
 

@@ -342,6 +342,29 @@ def test_app_id_is_the_contract_name_everywhere(app_dir: Path) -> None:
     assert (manifest["info"]["id"]["name"], app_conf["id"]["name"], app_conf["package"]["id"]) == (APP,) * 3
 
 
+# ----------------------------------------------------------------------------------------- icons
+
+# Splunk's app icon and logo names and their sizes (AppInspect checks the icons too).
+ICON_SIZES = {
+    "appIcon.png": (36, 36),
+    "appIcon_2x.png": (72, 72),
+    "appIconAlt.png": (36, 36),
+    "appIconAlt_2x.png": (72, 72),
+    "appLogo.png": (160, 40),
+    "appLogo_2x.png": (320, 80),
+}
+
+
+def test_icons_and_logos_are_pngs_of_the_sizes_splunk_expects(app_dir: Path) -> None:
+    sizes = {}
+    for name in ICON_SIZES:
+        path = app_dir / "static" / name
+        head = path.read_bytes()[:24] if path.is_file() else b""
+        # PNG signature, then the IHDR chunk: width and height as big-endian 32-bit integers.
+        sizes[name] = struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+    assert sizes == ICON_SIZES
+
+
 # --------------------------------------------------------------------------------------- lookups
 
 
