@@ -50,6 +50,8 @@ help:
 	@echo "make build    ucc-gen build into $(APP_DIR), engine copied into bin/mobile_ingress"
 	@echo "make package $(PKG)"
 	@echo "make inspect  AppInspect precert, cloud tags; report in $(INSPECT_REPORT)"
+	@echo "make slim-validate  slim validate on the package"
+	@echo "make pytest   the whole tests/ tree (tests/package reads what package and inspect left)"
 	@echo "make icons    redraw package/static/*.png (needs network for Pillow once)"
 	@echo "make clean    remove output/, dist/ and tool caches (keeps the venvs and .cache/pip)"
 
@@ -126,8 +128,8 @@ package: build
 	@echo "package: $(PKG)"
 
 # With --ci, AppInspect exits 101 (failures), 104 (future failures), 103 (warnings only), 1-3
-# (errors, or it could not run) or 0. Only 0 and 103 pass here, and then the JSON report decides:
-# an exit code alone has let errors and future failures through before.
+# (errors, or it could not run) or 0; without --ci it exits 0 whatever it found. Only 0 and 103
+# pass here, and the JSON report must also show no failure, future failure or error.
 inspect: package
 	rm -f $(INSPECT_REPORT)
 	@rc=0; $(TOOLS_VENV)/bin/splunk-appinspect inspect $(PKG) --mode precert --included-tags cloud \
