@@ -3,9 +3,9 @@
 Nothing here can raise a finding on its own: every benign retrieval goes to a destination that is
 baselined for its app (or for `*`) or allowlisted, except browser and ad-SDK traffic (flagged
 F_NB), which never comes with a risky file outside an allowed path or an allowlisted app. Files of
-a risky type are only written to allowed paths (caches, CodePush, Play delivery) or by allowlisted
-apps (browser and store downloads); they are flagged F_RISKY so the planter can keep them away
-from its cases.
+a risky type are only written to allowed paths (caches, CodePush, Play delivery), which can never
+be staged files, or by allowlisted browsers to shared storage (flagged F_RISKY: a planted
+download_manager retrieval of another app could claim them, so the planter keeps them away).
 """
 
 from __future__ import annotations
@@ -185,8 +185,8 @@ class BenignGenerator:
             kind = r.choice(["webview", "glide", "okhttp"] if "webview" in app.features else ["glide", "okhttp"])
             d = self.android_dir(app.app_id)
             if kind == "webview":
-                path = f"{d}/cache/WebView/Default/HTTP Cache/Cache_Data/{self.hexname(16)}_0"
-                flags = F_RISKY  # no extension and often >= 8 KiB: opaque, but an allowed path
+                # no extension and often >= 8 KiB: opaque, but in an allowed path
+                path, flags = f"{d}/cache/WebView/Default/HTTP Cache/Cache_Data/{self.hexname(16)}_0", 0
             elif kind == "glide":
                 path, flags = f"{d}/cache/image_manager_disk_cache/{self.hexname(64)}.0", 0
             else:
@@ -200,7 +200,7 @@ class BenignGenerator:
                 u = self.hexname(32).upper()
                 uid = f"{u[0:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}"
                 path = f"{d}/Library/Caches/{app.app_id}/fsCachedData/{uid}"
-            flags = F_RISKY
+            flags = 0  # opaque, in an allowed path
         self.file(ms, app.app_id, path, size, None, flags)
 
     def browse(self, ms: int, app: catalog.App) -> None:
@@ -271,11 +271,11 @@ class BenignGenerator:
             path = (f"/data/data/{target.app_id}/files/splitcompat/{r.randint(100, 9999)}/verified-splits/"
                     f"split_{r.choice(['feature_camera', 'dynamic_maps', 'ar_module', 'chat_stickers'])}.apk")
             self.file(t + r.randint(200, 4000), target.app_id, path, size,
-                      "application/vnd.android.package-archive", F_RISKY)
+                      "application/vnd.android.package-archive")
             return
         path = f"/data/app/vmdl{r.randint(10_000_000, 2_000_000_000)}.tmp/base.apk"
         self.file(t + r.randint(200, 4000), "com.android.vending", path, size,
-                  "application/vnd.android.package-archive", F_RISKY)
+                  "application/vnd.android.package-archive")
         ld = self.base("load", "com.android.vending")
         ld.update({"file_path": path, "load_method": "install"})
         self.emit(t + r.randint(5_000, 30_000), ld)
@@ -289,7 +289,7 @@ class BenignGenerator:
                        f"/edgedl/chimera-module/{name.lower()}_{ver}.apk", size, False)
         path = f"/data/data/com.google.android.gms/app_chimera/m/{self.hexname(8)}/dl-{name}.integ_{ver}.apk"
         self.file(t + r.randint(300, 5000), "com.google.android.gms", path, size,
-                  "application/vnd.android.package-archive", F_RISKY)
+                  "application/vnd.android.package-archive")
 
     def codepush(self, t: int, app: catalog.App) -> None:
         r = self.rng
@@ -301,7 +301,7 @@ class BenignGenerator:
         else:
             base, bundle = f"{self.ios_dir(app.app_id)}/Library/Application Support/CodePush", "main.jsbundle"
         zpath = f"{base}/download.zip"
-        self.file(t + r.randint(300, 3000), app.app_id, zpath, size, "application/zip", F_RISKY)
+        self.file(t + r.randint(300, 3000), app.app_id, zpath, size, "application/zip")
         target = f"{base}/{self.hexname(64)}"
         up = self.base("unpack", app.app_id)
         up.update({"file_path": zpath, "target_path": target + "/"})

@@ -2,10 +2,11 @@
 
 Each device's run is cut into slots of SLOT_MS; a case takes one slot (two devices' same slot for
 `nm_other_device`) and keeps its events within [R - 60 s, R + 310 s] where R is 90..120 s into
-the slot, so two cases on a device are always more than time_window + clock_skew apart. Around
-each case a zone of +-ZONE_PAD_MS is kept free of the benign events that could join it (retrievals
-from non-baselined hosts, flows without app, risky files, state events, and any event of the
-case's apps): see `Zone.drops`.
+the slot, so two cases on a device are always more than time_window + clock_skew apart. Within
++-ZONE_PAD_MS of a case's events the device has no benign event that could join its chain:
+retrievals from hosts not baselined for their app, flows without app, risky files outside an
+allowed path (browser downloads). Within the case's own span it also has no benign state event and
+no event of the case's apps, so the context at R and F is exactly what the case sets.
 """
 
 from __future__ import annotations
@@ -23,25 +24,34 @@ SLOT_MS = 720_000
 R_OFFSET_MS = 90_000
 R_JITTER_MS = 30_000
 ZONE_PAD_MS = 320_000
+SPAN_PAD_MS = 1_000
 DAY_MS = 86_400_000
 
 POSITIVE_RATE = 1 / 50  # planted expected findings per device-hour
 NEAR_MISS_RATE = 1 / 50
 MIN_PER_LABEL = 2
 
-DROP_FLAGS = F_NB | F_NOAPP | F_RISKY | F_STATE
+WIDE_FLAGS = F_NB | F_NOAPP | F_RISKY
 
 
 @dataclass
 class Zone:
-    lo: int
+    """Benign events a planted case must not see: see the module docstring."""
+
+    lo: int  # [lo, hi]: the case's events +- ZONE_PAD_MS
     hi: int
+    span_lo: int  # [span_lo, span_hi]: the case's own events
+    span_hi: int
     apps: Set[str]
 
     def drops(self, ev: Ev) -> bool:
         if not (self.lo <= ev.ms <= self.hi):
             return False
-        return bool(ev.flags & DROP_FLAGS) or ev.fields.get("app_id") in self.apps
+        if ev.flags & WIDE_FLAGS:
+            return True
+        if not (self.span_lo <= ev.ms <= self.span_hi):
+            return False
+        return bool(ev.flags & F_STATE) or ev.fields.get("app_id") in self.apps
 
 
 class Planner:
@@ -274,9 +284,10 @@ class Planner:
             by_dev.setdefault(dev.idx, []).append(ev)
         for idx, evs in by_dev.items():
             self.planted.setdefault(idx, []).extend(evs)
-            lo = min(e.ms for e in evs) - ZONE_PAD_MS
-            hi = max(e.ms for e in evs) + ZONE_PAD_MS
-            self.zones.setdefault(idx, []).append(Zone(lo, hi, set(b.apps)))
+            first = min(e.ms for e in evs)
+            last = max(e.ms for e in evs)
+            self.zones.setdefault(idx, []).append(
+                Zone(first - ZONE_PAD_MS, last + ZONE_PAD_MS, first - SPAN_PAD_MS, last + SPAN_PAD_MS, set(b.apps)))
         for t in b.truths:
             for probe in t.probes:
                 probe.ctx.setdefault(t.app_id or "", {})
