@@ -1,17 +1,16 @@
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
-from typing import Dict
 
 import pytest
 
-try:  # the package is installed editable in .venv; fall back to the source tree when it is not
-    import mobile_ingress.simulate  # noqa: F401
-except ImportError:  # pragma: no cover
+# the package is installed editable in .venv; fall back to the source tree when it is not
+if importlib.util.find_spec("mobile_ingress") is None:  # pragma: no cover
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-from mobile_ingress.simulate import simulate  # noqa: E402
+from mobile_ingress.simulate import simulate
 
 SMALL = {"devices": 20, "hours": 2.0, "seed": 7}
 
@@ -25,7 +24,7 @@ def small_fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_orders(tmp_path_factory: pytest.TempPathFactory, small_fleet: Path) -> Dict[str, Path]:
+def small_orders(tmp_path_factory: pytest.TempPathFactory, small_fleet: Path) -> dict[str, Path]:
     outs = {"asc": small_fleet}
     for order in ("desc", "shuffled"):
         out = tmp_path_factory.mktemp(f"small-{order}")

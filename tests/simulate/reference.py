@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 
 SHIPPED = Path(__file__).resolve().parents[2] / "package" / "lookups"
 WINDOW = 300.0
@@ -23,7 +23,7 @@ THRESHOLD = 8192
 IN_PROCESS = {"dexclassloader", "loadlibrary", "dlopen"}
 
 
-def load_lookup(out: Path, name: str) -> List[Dict[str, str]]:
+def load_lookup(out: Path, name: str) -> list[dict[str, str]]:
     p = out / "lookups" / f"mobile_ingress_{name}.csv"
     if not p.exists():
         p = SHIPPED / f"mobile_ingress_{name}.csv"
@@ -84,7 +84,7 @@ def host_match(pattern: str, host: str) -> bool:
     return host == p
 
 
-def glob_re(pattern: str, flags: int = 0) -> "re.Pattern[str]":
+def glob_re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     out, i = "", 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
@@ -115,7 +115,7 @@ def norm_path(p: str) -> str:
                      ("/storage/self/primary/", "/storage/emulated/0/"), ("/var/", "/private/var/")):
         if p.startswith(raw):
             p = new + p[len(raw):]
-    parts: List[str] = []
+    parts: list[str] = []
     for seg in p.split("/"):
         if seg in ("", "."):
             continue
@@ -128,7 +128,8 @@ def norm_path(p: str) -> str:
 
 
 def app_from_path(p: str) -> Optional[str]:
-    for rx in (r"^/data/data/([^/]+)/", r"^/data/user(?:_de)?/\d+/([^/]+)/", r"^/mnt/expand/[^/]+/user/\d+/([^/]+)/",
+    for rx in (r"^/data/data/([^/]+)/", r"^/data/user(?:_de)?/\d+/([^/]+)/",
+               r"^/mnt/expand/[^/]+/user/\d+/([^/]+)/",
                r"^/storage/emulated/\d+/Android/(?:data|obb|media)/([^/]+)/"):
         m = re.match(rx, p)
         if m:
@@ -141,7 +142,17 @@ def shared_storage(p: str) -> bool:
         r"^/storage/emulated/\d+/Android/", p) is None
 
 
-def canon(e: Dict[str, Any]) -> str:
+def hash_may_match(g: dict[str, Any], f: dict[str, Any]) -> bool:
+    """Same hash, or an unknown hash on either side (the duplicate staged file rule)."""
+    return g.get("file_hash") is None or f.get("file_hash") is None or g["file_hash"] == f["file_hash"]
+
+
+def same_file(x: dict[str, Any], f: dict[str, Any]) -> bool:
+    """A follow-on event names F: same path, or same known hash."""
+    return x["path"] == f["path"] or bool(f.get("file_hash") and x.get("file_hash") == f["file_hash"])
+
+
+def canon(e: dict[str, Any]) -> str:
     return json.dumps(e["raw"], sort_keys=True, separators=(",", ":"))
 
 
@@ -156,11 +167,12 @@ class Reference:
         self.managed = load_lookup(out, "managed_apps")
         self.inventory = load_lookup(out, "device_inventory")
         self.risk_rx = [(r["platform"], r["field"], r["pattern"],
-                         None if r["pattern"] == "<noext>" else glob_re(r["pattern"], re.I)) for r in self.risk]
+                         None if r["pattern"] == "<noext>" else glob_re(r["pattern"], re.I))
+                        for r in self.risk]
         self.path_rx = [(r["platform"], r["app_id"], glob_re(r["path_pattern"])) for r in self.allowed_paths]
 
     # ------------------------------------------------------------ lookups
-    def resolve(self, e: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    def resolve(self, e: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
         rows = []
         for row in self.inventory:
             if e.get("device_id"):
@@ -178,7 +190,7 @@ class Reference:
             return None, None
         return rows[0]["device_id"], e.get("platform") or rows[0]["platform"]
 
-    def is_risky(self, platform: str, f: Dict[str, Any]) -> bool:
+    def is_risky(self, platform: str, f: dict[str, Any]) -> bool:
         name = f.get("file_name") or f["path"].rsplit("/", 1)[-1]
         ftype = (f.get("file_type") or "").split(";")[0].strip()
         for plat, field, pattern, rx in self.risk_rx:
@@ -194,7 +206,7 @@ class Reference:
                 return True
         return False
 
-    def allowed_path(self, platform: str, apps: List[Optional[str]], path: str) -> bool:
+    def allowed_path(self, platform: str, apps: list[Optional[str]], path: str) -> bool:
         for plat, app, rx in self.path_rx:
             if plat not in ("", "*", platform):
                 continue
@@ -205,12 +217,14 @@ class Reference:
         return False
 
     def app_allowlisted(self, platform: str, app: Optional[str]) -> bool:
-        return any(r["platform"] in ("", "*", platform) and r["app_id"] == app and app for r in self.allowed_apps)
+        return bool(app) and any(r["platform"] in ("", "*", platform) and r["app_id"] == app
+                                 for r in self.allowed_apps)
 
-    def dest_hosts(self, r: Dict[str, Any]) -> List[str]:
-        return [h for h in (norm_host(r.get("dest")), norm_host(r.get("dest_ip")), url_host(r.get("url"))) if h]
+    def dest_hosts(self, r: dict[str, Any]) -> list[str]:
+        hosts = (norm_host(r.get("dest")), norm_host(r.get("dest_ip")), url_host(r.get("url")))
+        return [h for h in hosts if h]
 
-    def dest_allowed(self, r: Dict[str, Any], app: Optional[str]) -> bool:
+    def dest_allowed(self, r: dict[str, Any], app: Optional[str]) -> bool:
         for row in self.allowed_dest:
             if row["app_id"] not in ("", "*", app):
                 continue
@@ -218,7 +232,7 @@ class Reference:
                 return True
         return False
 
-    def baselined(self, r: Dict[str, Any], app: Optional[str]) -> bool:
+    def baselined(self, r: dict[str, Any], app: Optional[str]) -> bool:
         for row in self.baseline:
             if row["app_id"] not in ("*", app):
                 continue
@@ -230,7 +244,8 @@ class Reference:
 
     def unapproved(self, platform: str, app: Optional[str]) -> bool:
         for row in self.managed:
-            if row["platform"] == platform and row["app_id"] == app and row["managed"].lower() in ("true", "1", "yes"):
+            managed = row["managed"].lower() in ("true", "1", "yes")
+            if row["platform"] == platform and row["app_id"] == app and managed:
                 return not row["approved_roles"]
         return False
 
@@ -238,8 +253,8 @@ class Reference:
         return self.unapproved(platform, app)
 
     # ------------------------------------------------------------ run
-    def load_events(self) -> Dict[str, List[Dict[str, Any]]]:
-        per_dev: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
+    def load_events(self) -> dict[str, list[dict[str, Any]]]:
+        per_dev: dict[str, list[dict[str, Any]]] = defaultdict(list)
         with open(self.out / "events.ndjson", encoding="utf-8") as fh:
             for line in fh:
                 raw = json.loads(line)
@@ -254,7 +269,8 @@ class Reference:
                     hosts = [norm_host(e.get("dest")), norm_host(e.get("dest_ip"))]
                     if any(h and as_ip(h) is not None and as_ip(h).is_loopback for h in hosts):
                         continue
-                    e["ndest"] = norm_host(e.get("dest")) or url_host(e.get("url")) or norm_host(e.get("dest_ip"))
+                    e["ndest"] = (norm_host(e.get("dest")) or url_host(e.get("url"))
+                                  or norm_host(e.get("dest_ip")))
                 if "file_path" in e:
                     e["path"] = norm_path(e["file_path"])
                     if not e.get("app_id") and e["platform"] == "android":
@@ -262,9 +278,9 @@ class Reference:
                 per_dev[e["device_id"]].append(e)
         for evs in per_dev.values():
             evs.sort(key=lambda x: (x["t"], canon(x)))
-            kept: List[Dict[str, Any]] = []
-            seen_id: Dict[Tuple[str, str], float] = {}
-            seen_content: Dict[str, float] = {}
+            kept: list[dict[str, Any]] = []
+            seen_id: dict[tuple[str, str], float] = {}
+            seen_content: dict[str, float] = {}
             for e in evs:
                 content = json.dumps({k: v for k, v in e["raw"].items() if k != "event_id"}, sort_keys=True)
                 if content in seen_content and e["t"] - seen_content[content] <= WINDOW:
@@ -279,7 +295,7 @@ class Reference:
             evs[:] = kept
         return per_dev
 
-    def bytes_sum(self, evs: List[Dict[str, Any]], r: Dict[str, Any]) -> Optional[int]:
+    def bytes_sum(self, evs: list[dict[str, Any]], r: dict[str, Any]) -> Optional[int]:
         total, known = 0, False
         for x in evs:
             if x["activity"] != "retrieval" or x.get("app_id") != r.get("app_id") or x["ndest"] != r["ndest"]:
@@ -289,7 +305,8 @@ class Reference:
                 known = True
         return total if known else None
 
-    def context(self, evs: List[Dict[str, Any]], probes: List[Dict[str, Any]], app: Optional[str]) -> List[str]:
+    def context(self, evs: list[dict[str, Any]], probes: list[dict[str, Any]],
+                app: Optional[str]) -> list[str]:
         flags = set()
         for p in probes:
             locked, state, rui = None, None, None
@@ -312,32 +329,30 @@ class Reference:
                 flags.add("no_user_interaction")
         return [c for c in ("background", "device_locked", "no_user_interaction") if c in flags]
 
-    def findings(self) -> List[Dict[str, Any]]:
-        out: List[Dict[str, Any]] = []
+    def findings(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
         for dev, evs in self.load_events().items():
             out.extend(self.device_findings(dev, evs))
         return out
 
-    def device_findings(self, dev: str, evs: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        found: List[Dict[str, Any]] = []
+    def device_findings(self, dev: str, evs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         rets = [e for e in evs if e["activity"] == "retrieval"]
         files = [e for e in evs if e["activity"] == "file_create"]
         used_r: set = set()
-        staged_before: List[Dict[str, Any]] = []
+        staged_before: list[dict[str, Any]] = []
         for f in files:
             plat = f["platform"]
             if not self.is_risky(plat, f):
                 continue
-            dup = any(g["path"] == f["path"] and 0 <= f["t"] - g["t"] <= WINDOW and
-                      (g.get("file_hash") is None or f.get("file_hash") is None or g.get("file_hash") == f.get(
-                          "file_hash")) for g in staged_before)
+            dup = any(g["path"] == f["path"] and 0 <= f["t"] - g["t"] <= WINDOW and hash_may_match(g, f)
+                      for g in staged_before)
             staged_before.append(f)
             if dup:
                 continue
             f_app = f.get("app_id") or f.get("app_from_path")
-            loads_in_process = any(x["activity"] == "load" and x.get("load_method") in IN_PROCESS and
-                                   (x["path"] == f["path"] or (f.get("file_hash") and x.get("file_hash") == f.get(
-                                       "file_hash"))) and f["t"] <= x["t"] <= f["t"] + WINDOW for x in evs)
+            loads_in_process = any(x["activity"] == "load" and x.get("load_method") in IN_PROCESS
+                                   and same_file(x, f) and f["t"] <= x["t"] <= f["t"] + WINDOW for x in evs)
             cands = []
             for r in rets:
                 if r["platform"] != plat or not (r["t"] - SKEW <= f["t"] <= r["t"] + WINDOW):
@@ -347,10 +362,11 @@ class Reference:
                     rank = 2
                 elif not r_app:
                     rank = 3
-                elif plat == "android" and not f.get("app_id") and shared_storage(f["path"]):
-                    rank = 4
-                elif plat == "android" and r.get("retrieval_method") == "download_manager" and (
-                        f.get("app_id") == "com.android.providers.downloads" or shared_storage(f["path"])):
+                elif plat == "android" and (
+                        (not f.get("app_id") and shared_storage(f["path"]))
+                        or (r.get("retrieval_method") == "download_manager"
+                            and (f.get("app_id") == "com.android.providers.downloads"
+                                 or shared_storage(f["path"])))):
                     rank = 4
                 else:
                     continue
@@ -376,17 +392,14 @@ class Reference:
             best_rank = min(c[0] for c in cands)
             tier = [c for c in cands if c[0] == best_rank]
             before = [c for c in tier if c[1]["t"] <= f["t"]]
-            if before:
-                pick = max(before, key=lambda c: (c[1]["t"], ))
-            else:
-                pick = min(tier, key=lambda c: c[1]["t"])
+            pick = max(before, key=lambda c: (c[1]["t"],)) if before else min(tier, key=lambda c: c[1]["t"])
             _, r, app = pick
             used_r.add(id(r))
             stages = ["retrieval", "staging"]
             targets = []
             for x in evs:
-                if x["activity"] in ("unpack", "load", "handoff") and f["t"] <= x["t"] <= f["t"] + WINDOW and (
-                        x["path"] == f["path"] or (f.get("file_hash") and x.get("file_hash") == f.get("file_hash"))):
+                if x["activity"] in ("unpack", "load", "handoff") and f["t"] <= x["t"] <= f["t"] + WINDOW \
+                        and same_file(x, f):
                     stages.append(x["activity"])
                     if x["activity"] == "unpack" and x.get("target_path"):
                         targets.append((x["t"], norm_path(x["target_path"]).rstrip("/") + "/"))
@@ -409,7 +422,7 @@ class Reference:
                           "app_id": app, "file_path": f["path"], "dest": r["ndest"], "time": f["t"],
                           "stages": stages, "context": ctx})
         # iOS retrieval-only
-        groups: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
         for r in rets:
             if r["platform"] != "ios" or id(r) in used_r:
                 continue
@@ -427,9 +440,9 @@ class Reference:
             b = self.bytes_sum(evs, r)
             if b is None or b < THRESHOLD:
                 continue
-            g = {"analytic_id": "AN1849", "device_id": dev, "app_id": app, "file_path": None, "dest": r["ndest"],
-                 "time": r["t"], "stages": ["retrieval"],
-                 "context": self.context(evs, [r], app) + ["unapproved_role"]}
+            g = {"analytic_id": "AN1849", "device_id": dev, "app_id": app, "file_path": None,
+                 "dest": r["ndest"], "time": r["t"], "stages": ["retrieval"],
+                 "context": [*self.context(evs, [r], app), "unapproved_role"]}
             groups[key] = g
             found.append(g)
         return found

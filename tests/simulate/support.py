@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import ipaddress
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 ACTIVITIES = {"retrieval", "file_create", "unpack", "load", "handoff", "state"}
 STR = (str,)
 NUM = (int, float)
 # contract section 1: field -> accepted JSON types
-FIELD_TYPES: Dict[str, tuple] = {
+FIELD_TYPES: dict[str, tuple] = {
     "_time": NUM, "activity": STR, "platform": STR, "device_id": STR, "app_id": STR, "user": STR,
     "event_id": STR, "dest": STR, "dest_ip": STR, "dest_port": (int,), "url": STR, "src_ip": STR,
     "bytes_in": (int,), "retrieval_method": STR, "file_path": STR, "file_name": STR, "file_size": (int,),
@@ -28,23 +29,23 @@ ENUMS = {
 FILE_ACTIVITIES = {"file_create", "unpack", "load", "handoff"}
 
 
-def events(out: Path) -> Iterator[Dict[str, Any]]:
+def events(out: Path) -> Iterator[dict[str, Any]]:
     with open(out / "events.ndjson", encoding="utf-8") as fh:
         for line in fh:
             yield json.loads(line)
 
 
-def truth(out: Path) -> List[Dict[str, Any]]:
+def truth(out: Path) -> list[dict[str, Any]]:
     with open(out / "ground_truth.ndjson", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
 
 
-def lookup(out: Path, name: str) -> List[Dict[str, str]]:
+def lookup(out: Path, name: str) -> list[dict[str, str]]:
     with open(out / "lookups" / f"mobile_ingress_{name}.csv", newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
-def header(path: Path) -> List[str]:
+def header(path: Path) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         return next(csv.reader(fh))
 
@@ -55,7 +56,7 @@ def is_private_v4(ip: str) -> bool:
                                                                        "192.168.0.0/16"))
 
 
-def key(row: Dict[str, Any]) -> tuple:
+def key(row: dict[str, Any]) -> tuple:
     """The precision/recall matching key of a ground-truth row or a finding."""
     return (row["analytic_id"], row["device_id"], row["app_id"], row["file_path"] or row["dest"],
             round(row["time"] * 1000))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 from mobile_ingress.simulate.cases import CASES
 from mobile_ingress.simulate.lookups import host_matches
@@ -31,8 +31,8 @@ NEAR_MISS_RULES = {
 }
 
 
-def _by_id(out: Path) -> Dict[str, List[Dict[str, Any]]]:
-    found: Dict[str, List[Dict[str, Any]]] = {}
+def _by_id(out: Path) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
     for e in events(out):
         if "event_id" in e:
             found.setdefault(e["event_id"], []).append(e)
@@ -41,7 +41,7 @@ def _by_id(out: Path) -> Dict[str, List[Dict[str, Any]]]:
 
 def test_rows_have_the_ground_truth_schema(small_fleet: Path) -> None:
     for row in truth(small_fleet):
-        assert ROW_KEYS <= set(row)
+        assert set(row) >= ROW_KEYS
         assert row["analytic_id"] in ("AN1848", "AN1849")
         assert isinstance(row["expected"], bool)
         assert row["stages"][0] == "retrieval" and row["stages"] == [s for s in STAGES if s in row["stages"]]

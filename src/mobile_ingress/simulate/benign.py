@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from . import catalog
 from .catalog import ANDROID, DOWNLOADS_PROVIDER, IOS, PACKAGE_INSTALLER
@@ -57,7 +57,7 @@ class BenignGenerator:
         self.start = start_ms
         self.end = end_ms
         self.rng = random.Random(f"{seed}:benign:{device.idx}")
-        self.events: List[Ev] = []
+        self.events: list[Ev] = []
         self.apps = [catalog.app(device.platform, a) for a in device.apps]
         self.use_apps = [a for a in self.apps if a.weight > 0]
         self.weights = [a.weight for a in self.use_apps]
@@ -65,20 +65,20 @@ class BenignGenerator:
         self.counter = 0
 
     # ---------------------------------------------------------------- helpers
-    def base(self, activity: str, app_id: Optional[str] = None) -> Dict[str, Any]:
-        f: Dict[str, Any] = {"activity": activity, "platform": self.dev.platform,
+    def base(self, activity: str, app_id: Optional[str] = None) -> dict[str, Any]:
+        f: dict[str, Any] = {"activity": activity, "platform": self.dev.platform,
                              "device_id": self.dev.device_id, "user": self.dev.user}
         if app_id is not None:
             f["app_id"] = app_id
         return f
 
-    def emit(self, ms: int, fields: Dict[str, Any], flags: int = 0, idkind: Optional[str] = "dev") -> Ev:
+    def emit(self, ms: int, fields: dict[str, Any], flags: int = 0, idkind: Optional[str] = "dev") -> Ev:
         ev = Ev(int(ms), fields, idkind=idkind, flags=flags)
         self.events.append(ev)
         return ev
 
     def hexname(self, n: int) -> str:
-        return "%0*x" % (n, self.rng.getrandbits(4 * n))
+        return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
     def android_dir(self, pkg: str) -> str:
         return f"/data/data/{pkg}"
@@ -98,7 +98,7 @@ class BenignGenerator:
         return ev
 
     def flow(self, ms: int, host: str, nbytes: int) -> Ev:
-        f: Dict[str, Any] = {"activity": "retrieval", "src_ip": self.dev.ip, "dest": host,
+        f: dict[str, Any] = {"activity": "retrieval", "src_ip": self.dev.ip, "dest": host,
                              "dest_ip": host_ip(host), "dest_port": 443, "bytes_in": nbytes}
         if self.rng.random() < 0.05:
             return self.emit(ms, f, F_NOAPP, idkind=None)
@@ -162,10 +162,7 @@ class BenignGenerator:
 
     def json_exchange(self, ms: int, app: catalog.App, fg: bool) -> None:
         r = self.rng
-        if r.random() < 0.15:
-            host = r.choice(catalog.SHARED_HOSTS)
-        else:
-            host = r.choice(app.hosts)
+        host = r.choice(catalog.SHARED_HOSTS) if r.random() < 0.15 else r.choice(app.hosts)
         endpoint = r.choice(["feed", "sync", "config", "messages", "profile", "events", "inbox", "state"])
         size = r.randint(300, 40_000)
         self.retrieval(ms, app.app_id, host, f"/api/v2/{endpoint}", size, fg)
@@ -182,7 +179,8 @@ class BenignGenerator:
         r = self.rng
         size = r.randint(1_000, 180_000)
         if self.dev.platform == ANDROID:
-            kind = r.choice(["webview", "glide", "okhttp"] if "webview" in app.features else ["glide", "okhttp"])
+            kinds = ["webview", "glide", "okhttp"] if "webview" in app.features else ["glide", "okhttp"]
+            kind = r.choice(kinds)
             d = self.android_dir(app.app_id)
             if kind == "webview":
                 # no extension and often >= 8 KiB: opaque, but in an allowed path
@@ -206,8 +204,8 @@ class BenignGenerator:
     def browse(self, ms: int, app: catalog.App) -> None:
         r = self.rng
         site = r.choice(catalog.WEB_SITES)
-        self.retrieval(ms, app.app_id, site, "/" + r.choice(["", "index.html", "news", "search", "wiki/Main"]),
-                       r.randint(15_000, 900_000), True, flags=F_NB)
+        page = "/" + r.choice(["", "index.html", "news", "search", "wiki/Main"])
+        self.retrieval(ms, app.app_id, site, page, r.randint(15_000, 900_000), True, flags=F_NB)
         if app.platform == IOS and r.random() < 0.5:
             self.cache_entry(ms + r.randint(50, 800), app)
 
@@ -325,14 +323,16 @@ class BenignGenerator:
             elif kind < 0.5:
                 name, mime = r.choice(["wallpapers.zip", "LibreOffice_help.zip"]), "application/zip"
             else:
-                name, mime = r.choice(["boarding-pass.pdf", "manual.pdf", "invoice-2025-02.pdf"]), "application/pdf"
+                name = r.choice(["boarding-pass.pdf", "manual.pdf", "invoice-2025-02.pdf"])
+                mime = "application/pdf"
             path = f"/storage/emulated/0/Download/{name}"
         else:
             if kind < 0.3:
                 name, mime = r.choice(["wallpapers.zip", "presentation.zip"]), "application/zip"
             else:
                 name, mime = r.choice(["boarding-pass.pdf", "manual.pdf", "menu.pdf"]), "application/pdf"
-            group = self.ios_dir("group.com.apple.FileProvider").replace("Data/Application", "Shared/AppGroup")
+            group = self.ios_dir("group.com.apple.FileProvider")
+            group = group.replace("Data/Application", "Shared/AppGroup")
             path = f"{group}/File Provider Storage/Downloads/{name}"
         size = r.randint(200_000, 60_000_000)
         self.retrieval(t, app.app_id, site, f"/releases/{name}", size, True, flags=F_NB)
@@ -352,22 +352,25 @@ class BenignGenerator:
         if not mailers:
             return
         app = r.choice(mailers)
-        ext, mime = r.choice([("pdf", "application/pdf"), ("docx", "application/vnd.openxmlformats-officedocument"
-                                                            ".wordprocessingml.document"),
-                              ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                              ("jpg", "image/jpeg")])
-        name = f"{r.choice(['report', 'invoice', 'scan', 'agenda', 'photo', 'notes'])}_{r.randint(1, 999)}.{ext}"
+        ext, mime = r.choice([
+            ("pdf", "application/pdf"),
+            ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("jpg", "image/jpeg"),
+        ])
+        stem = r.choice(["report", "invoice", "scan", "agenda", "photo", "notes"])
+        name = f"{stem}_{r.randint(1, 999)}.{ext}"
         size = r.randint(30_000, 4_000_000)
         host = app.hosts[-1]
         if self.dev.platform == ANDROID:
             self.retrieval(t, app.app_id, host, f"/attachment/{self.hexname(20)}", size, True,
                            method="download_manager")
-            self.file(t + r.randint(500, 8000), DOWNLOADS_PROVIDER, f"/storage/emulated/0/Download/{name}", size,
-                      mime)
+            self.file(t + r.randint(500, 8000), DOWNLOADS_PROVIDER, f"/storage/emulated/0/Download/{name}",
+                      size, mime)
         else:
             self.retrieval(t, app.app_id, host, f"/attachment/{self.hexname(20)}", size, True)
-            self.file(t + r.randint(500, 8000), app.app_id, f"{self.ios_dir(app.app_id)}/Documents/Attachments/{name}",
-                      size, mime)
+            path = f"{self.ios_dir(app.app_id)}/Documents/Attachments/{name}"
+            self.file(t + r.randint(500, 8000), app.app_id, path, size, mime)
 
     def screenshot(self, t: int) -> None:
         if self.dev.platform != ANDROID:
@@ -382,11 +385,11 @@ class BenignGenerator:
         self.flow(t, host, self.rng.randint(400, 20_000))
 
     # ---------------------------------------------------------------- driver
-    def poisson_times(self, per_hour: float, scale_by_day: bool = True) -> List[int]:
+    def poisson_times(self, per_hour: float, scale_by_day: bool = True) -> list[int]:
         """Event times of a (diurnal) Poisson process over [start, end) by thinning."""
         r = self.rng
         rate_max = per_hour * (1.4 if scale_by_day else 1.0) / HOUR_MS
-        out: List[int] = []
+        out: list[int] = []
         if rate_max <= 0:
             return out
         t = float(self.start)
@@ -398,7 +401,7 @@ class BenignGenerator:
             if r.random() < accept:
                 out.append(int(t))
 
-    def generate(self) -> List[Ev]:
+    def generate(self) -> list[Ev]:
         r = self.rng
         act = self.dev.activity
         if self.use_apps:

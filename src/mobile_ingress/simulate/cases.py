@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Optional
 
 from . import catalog
 from .benign import host_ip
@@ -23,7 +23,7 @@ STAGE_ORDER = ["retrieval", "staging", "unpack", "load", "handoff", "repeat_retr
 CONTEXT_ORDER = ["background", "device_locked", "no_user_interaction", "unapproved_role"]
 
 # (app_state, device_locked, recent_user_interaction)
-MOODS: Dict[str, Tuple[str, bool, bool]] = {
+MOODS: dict[str, tuple[str, bool, bool]] = {
     "fg": ("foreground", False, True),
     "bg": ("background", False, False),
     "bg_recent": ("background", False, True),
@@ -33,7 +33,7 @@ MOODS: Dict[str, Tuple[str, bool, bool]] = {
 MOOD_WEIGHTS = [("fg", 0.45), ("bg", 0.2), ("bg_recent", 0.1), ("locked", 0.15), ("idle", 0.1)]
 
 
-def mood_context(mood: str) -> List[str]:
+def mood_context(mood: str) -> list[str]:
     state, locked, rui = MOODS[mood]
     out = []
     if state == "background":
@@ -84,10 +84,10 @@ class Truth:
     r: Ev
     f: Optional[Ev]  # None for a retrieval-only row
     dest: str
-    stages: List[str]
-    extra: List[Ev] = field(default_factory=list)  # follow-on and repeat events (evidence)
-    probes: List[Ev] = field(default_factory=list)  # events where context is read (R, and F)
-    intended_context: Optional[List[str]] = None
+    stages: list[str]
+    extra: list[Ev] = field(default_factory=list)  # follow-on and repeat events (evidence)
+    probes: list[Ev] = field(default_factory=list)  # events where context is read (R, and F)
+    intended_context: Optional[list[str]] = None
     r_device: Optional[Device] = None
     note: str = ""
 
@@ -98,7 +98,7 @@ class Truth:
 class CaseBuilder:
     """Builds the events of one planted case (all times in epoch ms)."""
 
-    def __init__(self, planner: Any, rng: random.Random, label: str, devices: List[Device], r_ms: int,
+    def __init__(self, planner: Any, rng: random.Random, label: str, devices: list[Device], r_ms: int,
                  seed: int) -> None:
         self.p = planner
         self.rng = rng
@@ -107,12 +107,12 @@ class CaseBuilder:
         self.dev = devices[0]
         self.r_ms = r_ms
         self.seed = seed
-        self.events: List[Tuple[Device, Ev]] = []
-        self.truths: List[Truth] = []
-        self.apps: List[str] = []
+        self.events: list[tuple[Device, Ev]] = []
+        self.truths: list[Truth] = []
+        self.apps: list[str] = []
 
     # ------------------------------------------------------------ primitives
-    def emit(self, dev: Device, ms: int, fields: Dict[str, Any], idkind: Optional[str] = "dev") -> Ev:
+    def emit(self, dev: Device, ms: int, fields: dict[str, Any], idkind: Optional[str] = "dev") -> Ev:
         ev = Ev(int(ms), fields, idkind=idkind, planted=True)
         self.events.append((dev, ev))
         app_id = fields.get("app_id")
@@ -121,15 +121,15 @@ class CaseBuilder:
         return ev
 
     @staticmethod
-    def base(dev: Device, activity: str, app_id: Optional[str]) -> Dict[str, Any]:
-        f: Dict[str, Any] = {"activity": activity, "platform": dev.platform, "device_id": dev.device_id,
+    def base(dev: Device, activity: str, app_id: Optional[str]) -> dict[str, Any]:
+        f: dict[str, Any] = {"activity": activity, "platform": dev.platform, "device_id": dev.device_id,
                              "user": dev.user}
         if app_id is not None:
             f["app_id"] = app_id
         return f
 
     @staticmethod
-    def put_mood(f: Dict[str, Any], mood: Optional[str], app_scoped: bool = True) -> None:
+    def put_mood(f: dict[str, Any], mood: Optional[str], app_scoped: bool = True) -> None:
         if mood is None:
             return
         state, locked, rui = MOODS[mood]
@@ -163,12 +163,12 @@ class CaseBuilder:
 
     def flow(self, dev: Device, ms: int, dest: str, dest_ip: str, bytes_in: Optional[int]) -> Ev:
         """An NSM flow: no device_id, no platform, no app; the device is found by src_ip."""
-        f: Dict[str, Any] = {"activity": "retrieval", "src_ip": dev.ip, "dest": dest, "dest_ip": dest_ip,
+        f: dict[str, Any] = {"activity": "retrieval", "src_ip": dev.ip, "dest": dest, "dest_ip": dest_ip,
                              "dest_port": 443}
         if bytes_in is not None:
             f["bytes_in"] = bytes_in
         ev = self.emit(dev, ms, f, idkind="flow")
-        ev.event_id = "C" + "%017x" % self.rng.getrandbits(68)
+        ev.event_id = f"C{self.rng.getrandbits(68):017x}"
         return ev
 
     def file(self, dev: Device, ms: int, app_id: Optional[str], path: str, *, size: Optional[int],
@@ -197,15 +197,15 @@ class CaseBuilder:
                                 "loader", "engine", "assets", "res", "kit", "ext", "cfg"])
 
     def hexs(self, n: int) -> str:
-        return "%0*x" % (n, self.rng.getrandbits(4 * n))
+        return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
     def bad_url(self, dest: str, name: str, names_file: bool) -> str:
         scheme = "https" if self.rng.random() < 0.8 else "http"
         if names_file:
             d = self.rng.choice(["dl", "files", "static/v2", "cdn/pkg", "u", "assets/bin"])
             return f"{scheme}://{dest}/{d}/{name}"
-        return f"{scheme}://{dest}/c/{self.hexs(24)}" + (f"?v={self.rng.randint(1, 99)}" if self.rng.random() < 0.5
-                                                         else "")
+        query = f"?v={self.rng.randint(1, 99)}" if self.rng.random() < 0.5 else ""
+        return f"{scheme}://{dest}/c/{self.hexs(24)}{query}"
 
     def pick_mood(self) -> str:
         return self.rng.choices([m for m, _ in MOOD_WEIGHTS], [w for _, w in MOOD_WEIGHTS])[0]
@@ -216,7 +216,7 @@ class CaseBuilder:
 
 
 # ---------------------------------------------------------------------------- payload files
-PAYLOADS_ANDROID: Dict[str, Tuple[Callable[[CaseBuilder], str], Optional[str], int, int]] = {
+PAYLOADS_ANDROID: dict[str, tuple[Callable[[CaseBuilder], str], Optional[str], int, int]] = {
     # kind: (name maker, file_type, min size, max size)
     "dex": (lambda b: b.rng.choice(["classes2.dex", "update.dex", f"{b.word()}.dex", f"p{b.hexs(6)}.dex"]),
             None, 12_000, 400_000),
@@ -237,15 +237,15 @@ PAYLOADS_ANDROID: Dict[str, Tuple[Callable[[CaseBuilder], str], Optional[str], i
     "json": (lambda b: f"{b.word()}_config.json", "application/json", 9_000, 60_000),
     "codepush": (lambda b: "index.android.bundle", None, 200_000, 3_000_000),
 }
-PAYLOADS_IOS: Dict[str, Tuple[Callable[[CaseBuilder], str], Optional[str], int, int]] = {
+PAYLOADS_IOS: dict[str, tuple[Callable[[CaseBuilder], str], Optional[str], int, int]] = {
     "dylib": (lambda b: f"lib{b.word()}.dylib", "application/x-mach-binary", 40_000, 2_000_000),
     "zip": (lambda b: f"{b.word()}.zip", "application/zip", 60_000, 5_000_000),
     "html": (lambda b: b.rng.choice(["index.html", "signin.html", f"promo_{b.hexs(4)}.html"]), "text/html",
              9_000, 120_000),
     "jsbundle": (lambda b: b.rng.choice(["main.jsbundle", f"{b.word()}.jsbundle"]), "application/javascript",
                  100_000, 3_000_000),
-    "framework": (lambda b: b.word().capitalize() + "Kit", "Mach-O 64-bit dynamically linked shared library arm64",
-                  60_000, 3_000_000),
+    "framework": (lambda b: b.word().capitalize() + "Kit",
+                  "Mach-O 64-bit dynamically linked shared library arm64", 60_000, 3_000_000),
     "noext": (lambda b: b.rng.choice([b.hexs(12), f"{b.word()}blob"]), None, 16_000, 500_000),
     "codepush": (lambda b: "main.jsbundle", "application/javascript", 200_000, 3_000_000),
 }
@@ -297,7 +297,8 @@ class Chain:
     r_mode: str = "edr"  # edr | flow | edr_noapp
     method: str = "http"
     f_mode: str = "app"  # app | provider | shared_noapp | path_app | other_app
-    bytes_mode: str = "normal"  # normal | unknown | unknown_both | summed | exact | below | below_unknown | dup
+    # normal | unknown | unknown_both | summed | exact | below | below_unknown | dup | small_file
+    bytes_mode: str = "normal"
     dest_mode: str = "bad"  # see dest_for()
     url_names: Optional[bool] = None
     whole_seconds: bool = False
@@ -307,7 +308,7 @@ class Chain:
     clause: str = ""
 
 
-def dest_for(b: CaseBuilder, mode: str, app_id: str) -> Tuple[str, Optional[str], str]:
+def dest_for(b: CaseBuilder, mode: str, app_id: str) -> tuple[str, Optional[str], str]:
     """(dest, dest_ip, normalized dest) of the planted retrieval."""
     p = b.p
     if mode == "bad":
@@ -382,7 +383,7 @@ def choose_app(b: CaseBuilder, dev: Device, which: str, avoid: Optional[str] = N
     return app_id
 
 
-def sizes_for(b: CaseBuilder, c: Chain, lo: int, hi: int) -> Tuple[Optional[int], Optional[int],
+def sizes_for(b: CaseBuilder, c: Chain, lo: int, hi: int) -> tuple[Optional[int], Optional[int],
                                                                     Optional[int]]:
     """(bytes_in of R, file_size of F, bytes_in of an earlier partial R0 or None)."""
     r = b.rng
@@ -429,8 +430,8 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
         f_app = choose_app(b, dev, "stager", avoid=app_id)
     elif c.f_mode == "provider":
         f_app = DOWNLOADS_PROVIDER
-    path = payload_path(b, fdev, f_app if c.f_mode in ("app", "other_app", "path_app") else app_id, c.kind, name,
-                        c.where)
+    path_app = f_app if f_app is not None and c.f_mode in ("app", "other_app", "path_app") else app_id
+    path = payload_path(b, fdev, path_app, c.kind, name, c.where)
     if c.f_mode in ("shared_noapp", "path_app"):
         f_app = None
     mood = c.mood or b.pick_mood()
@@ -441,7 +442,7 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
     if c.delta_s is None:
         delta_ms = r.randint(500, 120_000) if r.random() < 0.85 else -r.randint(500, 9_500)
     else:
-        delta_ms = int(round(c.delta_s * S))
+        delta_ms = round(c.delta_s * S)
     f_ms = r_ms + delta_ms
 
     dest, dest_ip, ndest = dest_for(b, c.dest_mode, app_id)
@@ -482,7 +483,7 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
     f_mood_scoped = f_app == app_id
     fev = b.file(fdev, f_ms, f_app, path, size=fsize, ftype=ftype, mood=mood, app_scoped_mood=f_mood_scoped)
 
-    extra: List[Ev] = []
+    extra: list[Ev] = []
     stages = ["retrieval", "staging"]
     t = f_ms
     if c.unpack:
@@ -525,8 +526,8 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
         note = f"F written by {f_app}"
     if fdev is not dev:
         note = f"R on {dev.device_id}, F on {fdev.device_id}"
-    t_main = Truth(b.label, c.clause, c.expected, analytic(dev.platform), dev.platform, fdev, app_id, rev, fev,
-                   ndest, stages, extra, [rev, fev], intended, r_device=dev, note=note)
+    t_main = Truth(b.label, c.clause, c.expected, analytic(dev.platform), dev.platform, fdev, app_id, rev,
+                   fev, ndest, stages, extra, [rev, fev], intended, r_device=dev, note=note)
     b.truths.append(t_main)
     if c.recreate:  # the same file written again: no second finding
         f2 = b.file(fdev, f_ms + r.randint(40, 90) * S, f_app, path, size=fsize, ftype=ftype,
@@ -551,14 +552,16 @@ def plant_retrieval_only(b: CaseBuilder, *, app: str, bytes_mode: str, repeat: b
     url = b.bad_url(dest, name, r.random() < 0.5)
     r_ms = b.r_ms
     b.state(dev, r_ms - r.randint(5, 30) * S - (30 * S if summed else 0), app_id, mood)
-    bytes_in: Optional[int] = {"normal": r.randint(20_000, 3_000_000), "below": 2_000, "unknown": None}[bytes_mode]
+    sizes: dict[str, Optional[int]] = {"normal": r.randint(20_000, 3_000_000), "below": 2_000,
+                                       "unknown": None}
+    bytes_in = sizes[bytes_mode]
     if summed:
         first = b.retrieval(dev, r_ms - 30 * S, app_id, dest, bytes_in=r.randint(4_200, 5_000), url=url,
                             dest_ip=dest_ip, mood=mood)
         bytes_in = r.randint(4_200, 5_000)
         _ = first
     rev = b.retrieval(dev, r_ms, app_id, dest, bytes_in=bytes_in, url=url, dest_ip=dest_ip, mood=mood)
-    extra: List[Ev] = []
+    extra: list[Ev] = []
     stages = ["retrieval"]
     if repeat:
         extra.append(b.retrieval(dev, r_ms + r.randint(60, 240) * S, app_id, dest,
@@ -567,8 +570,8 @@ def plant_retrieval_only(b: CaseBuilder, *, app: str, bytes_mode: str, repeat: b
     intended = mood_context(mood)
     if catalog.unapproved(dev.platform, app_id):
         intended.append("unapproved_role")
-    b.truths.append(Truth(b.label, clause, expected, "AN1849", dev.platform, dev, app_id, rev, None, dest, stages,
-                          extra, [rev], intended, r_device=dev))
+    b.truths.append(Truth(b.label, clause, expected, "AN1849", dev.platform, dev, app_id, rev, None, dest,
+                          stages, extra, [rev], intended, r_device=dev))
 
 
 # ---------------------------------------------------------------------------- the labels
@@ -592,9 +595,9 @@ def _ronly(**kw: Any) -> Callable[[CaseBuilder], None]:
 
 
 C_CHAIN = "3 chain: same device and app; risky file staged within [R - clock_skew, R + time_window]"
-A, I = ANDROID, IOS
+A, IOS_ = ANDROID, IOS
 
-CASES: List[CaseDef] = [
+CASES: list[CaseDef] = [
     # ---- AN1848 (Android) chains that must alert
     CaseDef("dex_dexclassloader_background", A, True, _chain(
         kind="dex", load="dexclassloader", mood="bg",
@@ -610,9 +613,11 @@ CASES: List[CaseDef] = [
     CaseDef("jar_repeat_retrieval", A, True, _chain(
         kind="jar", repeat=True, clause="3 follow-on: repeat_retrieval from the same destination")),
     CaseDef("html_overlay_webview_background", A, True, _chain(
-        kind="html", load="webview", mood="bg", clause="2 risk pattern *.html (overlay) + follow-on load (webview)")),
+        kind="html", load="webview", mood="bg",
+        clause="2 risk pattern *.html (overlay) + follow-on load (webview)")),
     CaseDef("opaque_blob_noext", A, True, _chain(
-        kind="noext", clause="2 risk pattern <noext>: no extension and file_size >= ingress_bytes_threshold")),
+        kind="noext",
+        clause="2 risk pattern <noext>: no extension and file_size >= ingress_bytes_threshold")),
     CaseDef("zip_unpack_then_load", A, True, _chain(
         kind="zip", unpack=True, load="dexclassloader",
         clause="3 follow-on: unpack of F, then load of a file under its target_path")),
@@ -633,9 +638,11 @@ CASES: List[CaseDef] = [
     CaseDef("dex_negative_delta_within_skew", A, True, _chain(
         kind="dex", delta_s=None, clause="3 chain: F may precede R by up to clock_skew")),
     CaseDef("dex_skew_lower_bound_exact", A, True, _chain(
-        kind="dex", delta_s=-10.0, whole_seconds=True, clause="3 chain: F = R - clock_skew (bound inclusive)")),
+        kind="dex", delta_s=-10.0, whole_seconds=True,
+        clause="3 chain: F = R - clock_skew (bound inclusive)")),
     CaseDef("dex_window_upper_bound_exact", A, True, _chain(
-        kind="dex", delta_s=300.0, whole_seconds=True, clause="3 chain: F = R + time_window (bound inclusive)")),
+        kind="dex", delta_s=300.0, whole_seconds=True,
+        clause="3 chain: F = R + time_window (bound inclusive)")),
     CaseDef("lookalike_of_allowlisted_host", A, True, _chain(
         kind="apk", where="cache", dest_mode="lookalike_exact",
         clause="2 hosts: an exact allowlist host does not match a look-alike (<allowed>.<evil>)")),
@@ -643,14 +650,16 @@ CASES: List[CaseDef] = [
         kind="apk", dest_mode="lookalike_boundary",
         clause="2 hosts: *.suffix matches only at a label boundary"), needs="suffix_row"),
     CaseDef("baselined_for_other_app", A, True, _chain(
-        kind="dex", dest_mode="baselined_other_app", clause="2/3 baseline is per app: another app's pair does not cover")),
+        kind="dex", dest_mode="baselined_other_app",
+        clause="2/3 baseline is per app: another app's pair does not cover")),
     CaseDef("baseline_first_seen_too_recent", A, True, _chain(
         kind="dex", dest_mode="baseline_recent",
         clause="2 baseline: a pair whose first_seen is less than time_window before R does not baseline it")),
     CaseDef("bytes_unknown_file_size_stands_in", A, True, _chain(
         kind="so", bytes_mode="unknown", clause="3 bytes: no bytes_in known, F's file_size stands in")),
     CaseDef("bytes_unknown_both_passes", A, True, _chain(
-        kind="dex", bytes_mode="unknown_both", clause="3 bytes: neither bytes_in nor file_size known: passes")),
+        kind="dex", bytes_mode="unknown_both",
+        clause="3 bytes: neither bytes_in nor file_size known: passes")),
     CaseDef("bytes_summed_over_retrievals", A, True, _chain(
         kind="jar", bytes_mode="summed", delta_s=5.0,
         clause="3 bytes: summed over retrievals of the same device, app and destination within time_window")),
@@ -659,7 +668,8 @@ CASES: List[CaseDef] = [
     CaseDef("user0_path_normalized_dex", A, True, _chain(
         kind="dex", where="user0", clause="1 paths: /data/user/0/<pkg>/ -> /data/data/<pkg>/")),
     CaseDef("app_id_from_path_dex", A, True, _chain(
-        kind="dex", f_mode="path_app", clause="1 app_id: an Android file without app_id takes it from its path")),
+        kind="dex", f_mode="path_app",
+        clause="1 app_id: an Android file without app_id takes it from its path")),
     CaseDef("allowlisted_app_inprocess_load", A, True, _chain(
         kind="so", app="allow_browser", load="loadlibrary",
         clause="2 allowed_apps: an allowlisted app's chain is kept when F is loaded in-process")),
@@ -685,41 +695,43 @@ CASES: List[CaseDef] = [
         kind="dex", app="managed_no_role", load="dexclassloader",
         clause="3 context: unapproved_role (managed app without approved role)")),
     # ---- AN1849 (iOS) chains and retrieval-only findings that must alert
-    CaseDef("ios_dylib_dlopen_background", I, True, _chain(
-        kind="dylib", load="dlopen", mood="bg", clause="3 chain + follow-on load (dlopen) + context background")),
-    CaseDef("ios_zip_unpack_then_dlopen", I, True, _chain(
+    CaseDef("ios_dylib_dlopen_background", IOS_, True, _chain(
+        kind="dylib", load="dlopen", mood="bg",
+        clause="3 chain + follow-on load (dlopen) + context background")),
+    CaseDef("ios_zip_unpack_then_dlopen", IOS_, True, _chain(
         kind="zip", where="docs", unpack=True, load="dlopen",
         clause="3 follow-on: unpack of F, then load of a file under its target_path")),
-    CaseDef("ios_html_overlay_locked", I, True, _chain(
+    CaseDef("ios_html_overlay_locked", IOS_, True, _chain(
         kind="html", where="support", load="webview", mood="locked",
         clause="2 risk pattern *.html (overlay) + context device_locked")),
-    CaseDef("ios_jsbundle_bare", I, True, _chain(kind="jsbundle", where="support", clause=C_CHAIN)),
-    CaseDef("ios_framework_path", I, True, _chain(
+    CaseDef("ios_jsbundle_bare", IOS_, True, _chain(kind="jsbundle", where="support", clause=C_CHAIN)),
+    CaseDef("ios_framework_path", IOS_, True, _chain(
         kind="framework", clause="2 risk pattern on file_path **/*.framework/**")),
-    CaseDef("ios_dylib_repeat_retrieval", I, True, _chain(
+    CaseDef("ios_dylib_repeat_retrieval", IOS_, True, _chain(
         kind="dylib", repeat=True, clause="3 follow-on: repeat_retrieval")),
-    CaseDef("ios_managed_unapproved_chain", I, True, _chain(
+    CaseDef("ios_managed_unapproved_chain", IOS_, True, _chain(
         kind="dylib", app="managed_no_role", load="dlopen",
         clause="3 context: unapproved_role; the R of a chain is not also a retrieval-only finding")),
-    CaseDef("ios_var_path_normalized", I, True, _chain(
+    CaseDef("ios_var_path_normalized", IOS_, True, _chain(
         kind="dylib", where="var", clause="1 paths: iOS /var/ -> /private/var/")),
-    CaseDef("ios_flow_only_dylib", I, True, _chain(
+    CaseDef("ios_flow_only_dylib", IOS_, True, _chain(
         kind="dylib", r_mode="flow",
         clause="1 src_ip and platform from device_inventory; 3 chain: R without app_id")),
-    CaseDef("ios_zip_negative_delta", I, True, _chain(
+    CaseDef("ios_zip_negative_delta", IOS_, True, _chain(
         kind="zip", delta_s=-4.5, clause="3 chain: F may precede R by up to clock_skew")),
-    CaseDef("ios_opaque_noext_tmp", I, True, _chain(
+    CaseDef("ios_opaque_noext_tmp", IOS_, True, _chain(
         kind="noext", where="tmp", clause="2 risk pattern <noext> (opaque)")),
-    CaseDef("ios_retrieval_only_repeat", I, True, _ronly(
+    CaseDef("ios_retrieval_only_repeat", IOS_, True, _ronly(
         app="managed_no_role", bytes_mode="normal", repeat=True, expected=True,
         clause="3 AN1849 retrieval-only: managed app without approved role; later retrieval joins as "
                "repeat_retrieval")),
-    CaseDef("ios_retrieval_only_single", I, True, _ronly(
+    CaseDef("ios_retrieval_only_single", IOS_, True, _ronly(
         app="managed_no_role", bytes_mode="normal", repeat=False, expected=True,
         clause="3 AN1849 retrieval-only: managed app without approved role, bytes_in >= threshold")),
-    CaseDef("ios_retrieval_only_summed_bytes", I, True, _ronly(
+    CaseDef("ios_retrieval_only_summed_bytes", IOS_, True, _ronly(
         app="managed_no_role", bytes_mode="normal", repeat=False, expected=True, summed=True,
-        clause="3 AN1849 retrieval-only: bytes summed; the finding starts at the first qualifying retrieval")),
+        clause="3 AN1849 retrieval-only: bytes summed; the finding starts at the first qualifying "
+               "retrieval")),
     # ---- near misses (must NOT alert): each fails exactly one rule
     CaseDef("nm_file_after_window", A, False, _chain(
         kind="dex", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window")),
@@ -749,7 +761,8 @@ CASES: List[CaseDef] = [
         kind="dex", dest_mode="baselined_star", expected=False,
         clause="2 baseline: a '*' app row baselines the destination for every app")),
     CaseDef("nm_bytes_below_threshold", A, False, _chain(
-        kind="dex", bytes_mode="below", expected=False, clause="3 bytes: bytes_in below ingress_bytes_threshold")),
+        kind="dex", bytes_mode="below", expected=False,
+        clause="3 bytes: bytes_in below ingress_bytes_threshold")),
     CaseDef("nm_bytes_unknown_small_file", A, False, _chain(
         kind="dex", bytes_mode="below_unknown", expected=False,
         clause="3 bytes: no bytes_in, F's file_size below the threshold")),
@@ -762,30 +775,32 @@ CASES: List[CaseDef] = [
         kind="noext", bytes_mode="small_file", expected=False,
         clause="2 risk pattern <noext> needs file_size >= ingress_bytes_threshold")),
     CaseDef("nm_allowed_path_codepush", A, False, _chain(
-        kind="codepush", where="codepush", expected=False, clause="3 chain: F in an allowed path (CodePush)")),
+        kind="codepush", where="codepush", expected=False,
+        clause="3 chain: F in an allowed path (CodePush)")),
     CaseDef("nm_allowlisted_app_chrome_apk", A, False, _chain(
         kind="apk", app="chrome", f_mode="app", where="download", handoff=True, expected=False,
         clause="3 chain: the app is allowlisted (an install load is not in-process)")),
     CaseDef("nm_loopback_retrieval", A, False, _chain(
-        kind="dex", dest_mode="loopback", expected=False, clause="2 hosts: retrievals from loopback are ignored")),
+        kind="dex", dest_mode="loopback", expected=False,
+        clause="2 hosts: retrievals from loopback are ignored")),
     CaseDef("nm_android_retrieval_only_managed", A, False, _ronly(
         app="managed_no_role", bytes_mode="normal", repeat=False, expected=False,
         clause="3 retrieval-only findings are AN1849 (iOS) only")),
-    CaseDef("nm_ios_file_after_window", I, False, _chain(
+    CaseDef("nm_ios_file_after_window", IOS_, False, _chain(
         kind="dylib", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window")),
-    CaseDef("nm_ios_allowed_path_codepush", I, False, _chain(
+    CaseDef("nm_ios_allowed_path_codepush", IOS_, False, _chain(
         kind="codepush", where="codepush", expected=False,
         clause="3 chain: F in an allowed container path (CodePush)")),
-    CaseDef("nm_ios_retrieval_only_approved_role", I, False, _ronly(
+    CaseDef("nm_ios_retrieval_only_approved_role", IOS_, False, _ronly(
         app="managed_role", bytes_mode="normal", repeat=True, expected=False,
         clause="3 AN1849 retrieval-only: the managed app has an approved role")),
-    CaseDef("nm_ios_retrieval_only_below_threshold", I, False, _ronly(
+    CaseDef("nm_ios_retrieval_only_below_threshold", IOS_, False, _ronly(
         app="managed_no_role", bytes_mode="below", repeat=False, expected=False,
         clause="3 AN1849 retrieval-only: bytes_in below the threshold")),
-    CaseDef("nm_ios_retrieval_only_bytes_unknown", I, False, _ronly(
+    CaseDef("nm_ios_retrieval_only_bytes_unknown", IOS_, False, _ronly(
         app="managed_no_role", bytes_mode="unknown", repeat=False, expected=False,
         clause="3 AN1849 retrieval-only: needs a known bytes_in")),
-    CaseDef("nm_ios_retrieval_only_unmanaged", I, False, _ronly(
+    CaseDef("nm_ios_retrieval_only_unmanaged", IOS_, False, _ronly(
         app="stager", bytes_mode="normal", repeat=False, expected=False,
         clause="3 AN1849 retrieval-only: the app must be managed")),
 ]

@@ -7,7 +7,7 @@ baselined hosts here). Every app that stages a payload in a planted chain is fic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Optional
 
 ANDROID = "android"
 IOS = "ios"
@@ -21,18 +21,18 @@ class App:
     app_id: str
     platform: str
     category: str
-    hosts: Tuple[str, ...]  # destinations learned in the baseline for this app
+    hosts: tuple[str, ...]  # destinations learned in the baseline for this app
     weight: float  # how often a user opens it (relative)
     install_p: float  # probability that a device has it installed
-    features: Tuple[str, ...] = ()  # webview, codepush, media, browser, store, gms, attachments, video
+    features: tuple[str, ...] = ()  # webview, codepush, media, browser, store, gms, attachments, video
 
 
-def _a(app_id: str, platform: str, category: str, hosts: Tuple[str, ...], weight: float,
+def _a(app_id: str, platform: str, category: str, hosts: tuple[str, ...], weight: float,
        install_p: float, *features: str) -> App:
     return App(app_id, platform, category, hosts, weight, install_p, tuple(features))
 
 
-ANDROID_APPS: List[App] = [
+ANDROID_APPS: list[App] = [
     _a("com.whatsapp", ANDROID, "messaging", ("g.whatsapp.net", "mmg.whatsapp.net", "static.whatsapp.net"),
        6.0, 0.85, "media"),
     _a("org.telegram.messenger", ANDROID, "messaging", ("venus.web.telegram.org", "cdn4.telesco.pe"),
@@ -97,7 +97,7 @@ ANDROID_APPS: List[App] = [
     _a("com.fitpulse.stepcounter", ANDROID, "health", ("sync.fitpulse-app.com",), 0.4, 0.06),
 ]
 
-IOS_APPS: List[App] = [
+IOS_APPS: list[App] = [
     _a("net.whatsapp.WhatsApp", IOS, "messaging", ("g.whatsapp.net", "mmg.whatsapp.net"), 6.0, 0.85, "media"),
     _a("ph.telegra.Telegraph", IOS, "messaging", ("venus.web.telegram.org", "cdn4.telesco.pe"), 2.0, 0.30,
        "media"),
@@ -117,7 +117,8 @@ IOS_APPS: List[App] = [
     _a("com.nytimes.NYTimes", IOS, "news", ("static01.nyt.com", "samizdat-graphql.nytimes.com"), 1.5, 0.30,
        "webview", "media"),
     _a("com.cnn.iphone", IOS, "news", ("media.cnn.com", "data.api.cnn.io"), 1.2, 0.25, "webview", "media"),
-    _a("uk.co.bbc.news", IOS, "news", ("ichef.bbci.co.uk", "feeds.bbci.co.uk"), 1.0, 0.25, "webview", "media"),
+    _a("uk.co.bbc.news", IOS, "news", ("ichef.bbci.co.uk", "feeds.bbci.co.uk"), 1.0, 0.25, "webview",
+       "media"),
     _a("com.google.Maps", IOS, "maps", ("maps.googleapis.com", "khms0.googleapis.com"), 2.0, 0.60, "media"),
     _a("com.waze.iphone", IOS, "maps", ("rtproxy-row.waze.com", "ctilesgc-row.waze.com"), 1.0, 0.30),
     _a("com.spotify.client", IOS, "music", ("spclient.wg.spotify.com", "i.scdn.co"), 2.5, 0.55, "media"),
@@ -146,10 +147,10 @@ IOS_APPS: List[App] = [
     _a("com.wallpapers.hd4k", IOS, "utility", ("img.hd4k-wallpapers.net",), 0.4, 0.06, "media"),
 ]
 
-APPS: Dict[Tuple[str, str], App] = {(a.platform, a.app_id): a for a in ANDROID_APPS + IOS_APPS}
+APPS: dict[tuple[str, str], App] = {(a.platform, a.app_id): a for a in ANDROID_APPS + IOS_APPS}
 
 
-def apps_for(platform: str) -> List[App]:
+def apps_for(platform: str) -> list[App]:
     return ANDROID_APPS if platform == ANDROID else IOS_APPS
 
 
@@ -158,7 +159,7 @@ def app(platform: str, app_id: str) -> App:
 
 
 # MDM state: (platform, app_id) -> approved roles ("" = managed with no approved role).
-MANAGED: Dict[Tuple[str, str], str] = {
+MANAGED: dict[tuple[str, str], str] = {
     (ANDROID, "com.microsoft.office.outlook"): "sync",
     (ANDROID, "com.microsoft.teams"): "",
     (ANDROID, "com.Slack"): "",
@@ -174,7 +175,7 @@ MANAGED: Dict[Tuple[str, str], str] = {
     (IOS, "com.acmecorp.docsync"): "sync|content_delivery",
 }
 # Listed in the MDM export but not managed (managed=false rows exercise the boolean column).
-UNMANAGED_LISTED: List[Tuple[str, str]] = [(IOS, "com.spotify.client"), (ANDROID, "com.spotify.music")]
+UNMANAGED_LISTED: list[tuple[str, str]] = [(IOS, "com.spotify.client"), (ANDROID, "com.spotify.music")]
 
 
 def managed_roles(platform: str, app_id: str) -> Optional[str]:

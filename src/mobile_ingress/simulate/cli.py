@@ -35,18 +35,18 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mobile-ingress simulate: {exc}", file=sys.stderr)
         return 1
-    print(f"simulate: wrote {res.events} events ({args.order}) for {res.devices} devices over {args.hours:g} h "
-          f"to {res.out}", file=sys.stderr)
+    print(f"simulate: wrote {res.events} events ({args.order}) for {res.devices} devices over "
+          f"{args.hours:g} h to {res.out}", file=sys.stderr)
     print(f"simulate: planted {res.expected} expected findings and {res.near_misses} near-misses "
           f"({len(res.by_label)} labels); see ground_truth.ndjson", file=sys.stderr)
     if res.skipped:
         n = sum(res.skipped.values())
-        print(f"simulate: {n} case(s) not planted for lack of free slots (a larger fleet or longer run has room)",
-              file=sys.stderr)
+        print(f"simulate: {n} case(s) not planted for lack of free slots (a larger fleet or a longer run "
+              "has room)", file=sys.stderr)
     return 0
 
 
-def main(argv: "list[str] | None" = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mobile-ingress simulate", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))

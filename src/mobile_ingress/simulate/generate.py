@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 
 from . import catalog
 from .benign import BenignGenerator
@@ -26,20 +26,20 @@ class Result:
     devices: int = 0
     expected: int = 0
     near_misses: int = 0
-    by_label: Dict[str, int] = field(default_factory=dict)
-    skipped: Dict[str, int] = field(default_factory=dict)
+    by_label: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
     out: str = ""
 
 
-def device_events(seed: int, dev: Device, start_ms: int, end_ms: int, planted: List[Ev],
-                  zones: List[Zone]) -> List[Ev]:
+def device_events(seed: int, dev: Device, start_ms: int, end_ms: int, planted: list[Ev],
+                  zones: list[Zone]) -> list[Ev]:
     """All events of one device, sorted, with event ids and the context probes filled in."""
     benign = BenignGenerator(seed, dev, start_ms, end_ms).generate()
     if zones:
         benign = [e for e in benign if not any(z.drops(e) for z in zones)]
     used = {e.ms for e in planted}
     benign.sort(key=lambda e: e.ms)
-    kept: List[Ev] = []
+    kept: list[Ev] = []
     for e in benign:  # one event per millisecond per device: no ties for context ordering
         while e.ms in used:
             e.ms += 1
@@ -63,10 +63,10 @@ def device_events(seed: int, dev: Device, start_ms: int, end_ms: int, planted: L
     return events
 
 
-def probe_context(events: List[Ev]) -> None:
+def probe_context(events: list[Ev]) -> None:
     """Context in force at each probed event, as the contract defines it (section 1 Context)."""
     locked: Optional[bool] = None
-    per_app: Dict[str, Dict[str, Any]] = {}
+    per_app: dict[str, dict[str, Any]] = {}
     for e in events:
         f = e.fields
         if e.ctx:
@@ -76,13 +76,13 @@ def probe_context(events: List[Ev]) -> None:
                     "app_state": f["app_state"] if "app_state" in f else held.get("app_state"),
                     "recent_user_interaction": (f["recent_user_interaction"] if "recent_user_interaction" in f
                                                 else held.get("recent_user_interaction")),
-                    "device_locked": f["device_locked"] if "device_locked" in f else locked,
+                    "device_locked": f.get("device_locked", locked),
                 }
         if "device_locked" in f:
             locked = f["device_locked"]
-        app = f.get("app_id")
-        if app:
-            st = per_app.setdefault(app, {})
+        owner = f.get("app_id")
+        if owner:
+            st = per_app.setdefault(owner, {})
             for k in ("app_state", "recent_user_interaction"):
                 if k in f:
                     st[k] = f[k]
@@ -94,7 +94,7 @@ def ev_ref(e: Ev) -> str:
     return f"t={e.ms // 1000}.{e.ms % 1000:03d}"
 
 
-def truth_row(t: Truth) -> Dict[str, Any]:
+def truth_row(t: Truth) -> dict[str, Any]:
     ctx_flags = set()
     for probe in t.probes:
         c = probe.ctx.get(t.app_id or "") or {}
@@ -113,7 +113,7 @@ def truth_row(t: Truth) -> Dict[str, Any]:
     anchor = t.f if t.f is not None else t.r
     members = [t.r] + ([t.f] if t.f is not None else []) + list(t.extra)
     members.sort(key=lambda e: e.ms)
-    row: Dict[str, Any] = {
+    row: dict[str, Any] = {
         "analytic_id": t.analytic_id,
         "device_id": t.device.device_id,
         "app_id": t.app_id,
@@ -153,7 +153,7 @@ def confidence(t: Truth) -> str:
     return "high" if r_app is not None and r_app == f_app else "medium"
 
 
-def write_lookups(folder: Path, planner: Planner) -> List[Path]:
+def write_lookups(folder: Path, planner: Planner) -> list[Path]:
     return [
         write_lookup(folder, "destination_baseline", planner.baseline_lookup()),
         write_lookup(folder, "managed_apps", planner.managed_lookup()),
@@ -171,20 +171,20 @@ def simulate(devices: int, hours: float, seed: int, out: str, order: str = "asc"
     if not hours > 0:
         raise ValueError("--hours must be positive")
     start = DEFAULT_START_MS if start_ms is None else int(start_ms)
-    end = start + int(round(hours * 3_600_000))
+    end = start + round(hours * 3_600_000)
     os.makedirs(out, exist_ok=True)
     fleet = build_fleet(seed, devices)
     planner = Planner(seed, fleet, start, end)
     planner.plan()
 
     estimate = int(devices * hours * EVENTS_PER_DEVICE_HOUR)
-    writer = EventWriter(os.path.join(out, "events.ndjson"), order, seed, run_events, shuffle_events, estimate,
-                         tmp_parent=tmp_parent or out)
+    writer = EventWriter(os.path.join(out, "events.ndjson"), order, seed, run_events, shuffle_events,
+                         estimate, tmp_parent=tmp_parent or out)
     try:
         for dev in fleet:
             evs = device_events(seed, dev, start, end, planner.planted.get(dev.idx, []),
                                 planner.zones.get(dev.idx, []))
-            items: List[Tuple[str, str]] = [(sort_key(e.ms, dev.idx, i), e.to_json()) for i, e in enumerate(evs)]
+            items = [(sort_key(e.ms, dev.idx, i), e.to_json()) for i, e in enumerate(evs)]
             del evs
             writer.add(items)
             del items

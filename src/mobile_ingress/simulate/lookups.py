@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import ipaddress
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Optional
 
-LOOKUP_HEADERS: Dict[str, List[str]] = {
+LOOKUP_HEADERS: dict[str, list[str]] = {
     "allowed_apps": ["platform", "app_id", "roles", "comment"],
     "allowed_destinations": ["destination", "app_id", "comment"],
     "allowed_paths": ["platform", "app_id", "path_pattern", "comment"],
@@ -28,7 +29,7 @@ def shipped_lookups_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "lookups"
 
 
-def read_lookup(name: str, folder: Optional[Path] = None) -> List[Dict[str, str]]:
+def read_lookup(name: str, folder: Optional[Path] = None) -> list[dict[str, str]]:
     path = (folder or shipped_lookups_dir()) / f"mobile_ingress_{name}.csv"
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = []
@@ -39,7 +40,7 @@ def read_lookup(name: str, folder: Optional[Path] = None) -> List[Dict[str, str]
         return rows
 
 
-def write_lookup(folder: Path, name: str, rows: Iterable[Dict[str, object]],
+def write_lookup(folder: Path, name: str, rows: Iterable[Mapping[str, object]],
                  extra_columns: Sequence[str] = ()) -> Path:
     os.makedirs(folder, exist_ok=True)
     path = folder / f"mobile_ingress_{name}.csv"
@@ -96,14 +97,14 @@ def host_matches(pattern: str, host: str) -> bool:
     return h == p
 
 
-def any_row_matches(rows: Iterable[Dict[str, str]], column: str, hosts: Iterable[str],
+def any_row_matches(rows: Iterable[Mapping[str, object]], column: str, hosts: Iterable[str],
                     app_id: Optional[str] = None, app_column: str = "app_id") -> bool:
-    hosts = [h for h in hosts if h]
+    wanted = [h for h in hosts if h]
     for row in rows:
-        row_app = (row.get(app_column) or "").strip()
+        row_app = str(row.get(app_column) or "").strip()
         if app_id is not None and row_app not in ("", "*", app_id):
             continue
-        for h in hosts:
-            if host_matches(row.get(column, ""), h):
+        for h in wanted:
+            if host_matches(str(row.get(column) or ""), h):
                 return True
     return False

@@ -7,7 +7,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from . import catalog
 
@@ -21,9 +21,9 @@ F_STATE = 8  # carries device-wide context (lock/unlock)
 class Ev:
     """One normalized event; `fields` holds every contract field but `_time` and `event_id`."""
 
-    __slots__ = ("ms", "fields", "idkind", "event_id", "planted", "flags", "order", "dup_of", "ctx")
+    __slots__ = ("ctx", "dup_of", "event_id", "fields", "flags", "idkind", "ms", "order", "planted")
 
-    def __init__(self, ms: int, fields: Dict[str, Any], idkind: Optional[str] = "dev",
+    def __init__(self, ms: int, fields: dict[str, Any], idkind: Optional[str] = "dev",
                  planted: bool = False, flags: int = 0) -> None:
         self.ms = ms
         self.fields = fields
@@ -33,10 +33,10 @@ class Ev:
         self.flags = flags
         self.order = 0
         self.dup_of: Optional[Ev] = None  # an identical re-delivery of another event
-        self.ctx: Dict[str, Dict[str, Any]] = {}  # context probed at this event, per app
+        self.ctx: dict[str, dict[str, Any]] = {}  # context probed at this event, per app
 
     def to_json(self) -> str:
-        out: Dict[str, Any] = {"_time": self.ms / 1000}
+        out: dict[str, Any] = {"_time": self.ms / 1000}
         out.update(self.fields)
         if self.event_id is not None:
             out["event_id"] = self.event_id
@@ -51,18 +51,18 @@ class Device:
     user: str
     ip: str
     activity: float
-    apps: List[str] = field(default_factory=list)
+    apps: list[str] = field(default_factory=list)
 
     def container(self, seed: int, app_id: str) -> str:
         """The iOS data container of an app on this device (stable per seed, device and app)."""
         r = random.Random(f"{seed}:container:{self.idx}:{app_id}")
-        h = "%032X" % r.getrandbits(128)
+        h = f"{r.getrandbits(128):032X}"
         uid = f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
         return f"/private/var/mobile/Containers/Data/Application/{uid}"
 
 
-FIRST = ["alex", "sam", "maria", "li", "noah", "emma", "omar", "ana", "yuki", "lucas", "priya", "jonas", "chen",
-         "fatima", "diego", "sofia", "ivan", "grace", "kwame", "lea", "mateo", "nora", "ravi", "zoe"]
+FIRST = ["alex", "sam", "maria", "li", "noah", "emma", "omar", "ana", "yuki", "lucas", "priya", "jonas",
+         "chen", "fatima", "diego", "sofia", "ivan", "grace", "kwame", "lea", "mateo", "nora", "ravi", "zoe"]
 LAST = ["smith", "garcia", "chen", "mueller", "rossi", "kim", "novak", "silva", "okafor", "dubois", "tanaka",
         "johansson", "patel", "nguyen", "kowalski", "haddad", "brown", "lopez", "berg", "costa"]
 
@@ -72,16 +72,16 @@ def device_ip(idx: int) -> str:
     return f"10.{20 + net // 256}.{net % 256}.{host + 2}"
 
 
-def build_fleet(seed: int, n_devices: int) -> List[Device]:
+def build_fleet(seed: int, n_devices: int) -> list[Device]:
     """Profiles for every device: platform (60/40 Android/iOS), user, stable RFC 1918 IP, apps."""
     rng = random.Random(f"{seed}:fleet")
-    n_android = int(round(n_devices * 0.6))
+    n_android = round(n_devices * 0.6)
     if n_devices >= 2:
         n_android = min(max(n_android, 1), n_devices - 1)
     platforms = [catalog.ANDROID] * n_android + [catalog.IOS] * (n_devices - n_android)
     rng.shuffle(platforms)
-    devices: List[Device] = []
-    users_seen: Dict[str, int] = {}
+    devices: list[Device] = []
+    users_seen: dict[str, int] = {}
     for idx, platform in enumerate(platforms):
         prefix = "and" if platform == catalog.ANDROID else "ios"
         base = f"{rng.choice(FIRST)}.{rng.choice(LAST)}"
@@ -113,7 +113,7 @@ def parse_start(value: str) -> int:
     except ValueError:
         num = None
     if num is not None:
-        return int(round(num)) if num >= 1e11 else int(round(num * 1000))
+        return round(num) if num >= 1e11 else round(num * 1000)
     m = _ISO.match(v)
     if not m:
         raise ValueError(f"not an epoch time or ISO 8601 time: {value!r}")
@@ -127,9 +127,9 @@ def parse_start(value: str) -> int:
             offset = -offset
     dt = datetime(int(year), int(month), int(day), int(hh), int(mm), int(ss or 0),
                   tzinfo=timezone(offset))
-    ms = int(round(dt.timestamp())) * 1000
+    ms = round(dt.timestamp()) * 1000
     if frac:
-        ms += int(round(float("0." + frac) * 1000))
+        ms += round(float("0." + frac) * 1000)
     return ms
 
 
@@ -139,4 +139,4 @@ def zeek_uid(rng: random.Random) -> str:
 
 
 def sha256_hex(rng: random.Random) -> str:
-    return "%064x" % rng.getrandbits(256)
+    return f"{rng.getrandbits(256):064x}"

@@ -16,7 +16,9 @@ import os
 import random
 import shutil
 import tempfile
-from typing import IO, Iterable, List, Optional, Tuple
+from collections.abc import Iterable
+from contextlib import ExitStack
+from typing import IO, Optional
 
 KEY_WIDTH = 15 + 7 + 7  # ms, device, sequence
 
@@ -35,21 +37,22 @@ class EventWriter:
         self.path = path
         self.order = order
         self.run_events = max(1, run_events)
-        self.batch: List[str] = []
-        self.runs: List[str] = []
+        self.batch: list[str] = []
+        self.runs: list[str] = []
         self.count = 0
         self.rng = random.Random(f"{seed}:shuffle")
         self.tmp = tempfile.mkdtemp(prefix=".simulate-", dir=tmp_parent)
-        self.buckets: List[IO[str]] = []
-        self.bucket_paths: List[str] = []
+        self.buckets: list[IO[str]] = []
+        self.bucket_paths: list[str] = []
         if order == "shuffled" and estimate > shuffle_events:
-            n = int(math.ceil(estimate / max(1, shuffle_events)))
+            n = math.ceil(estimate / max(1, shuffle_events))
             for i in range(n):
                 p = os.path.join(self.tmp, f"bucket-{i:05d}.ndjson")
                 self.bucket_paths.append(p)
-                self.buckets.append(open(p, "w", encoding="utf-8"))
+                # kept open while devices stream in; closed in close()
+                self.buckets.append(open(p, "w", encoding="utf-8"))  # noqa: SIM115
 
-    def add(self, items: Iterable[Tuple[str, str]]) -> None:
+    def add(self, items: Iterable[tuple[str, str]]) -> None:
         if self.order == "shuffled":
             if self.buckets:
                 n = len(self.buckets)
@@ -102,30 +105,24 @@ class EventWriter:
         runs = self.runs
         # keep the number of open files modest: merge in groups first when there are very many runs
         while len(runs) > 256:
-            merged = []
+            merged: list[str] = []
             for i in range(0, len(runs), 256):
                 group = runs[i:i + 256]
                 p = os.path.join(self.tmp, f"merge-{len(merged):05d}-{len(runs)}.txt")
                 self._merge(group, p, desc, strip=False)
                 merged.append(p)
             runs = merged
-        files = [open(p, encoding="utf-8") for p in runs]
-        try:
+        with ExitStack() as stack:
+            files = [stack.enter_context(open(p, encoding="utf-8")) for p in runs]
             for line in heapq.merge(*files, reverse=desc):
                 out.write(line[KEY_WIDTH + 1:])
-        finally:
-            for fh in files:
-                fh.close()
 
-    def _merge(self, paths: List[str], dest: str, desc: bool, strip: bool) -> None:
-        files = [open(p, encoding="utf-8") for p in paths]
-        try:
+    def _merge(self, paths: list[str], dest: str, desc: bool, strip: bool) -> None:
+        with ExitStack() as stack:
+            files = [stack.enter_context(open(p, encoding="utf-8")) for p in paths]
             with open(dest, "w", encoding="utf-8") as fh:
                 for line in heapq.merge(*files, reverse=desc):
                     fh.write(line[KEY_WIDTH + 1:] if strip else line)
-        finally:
-            for f in files:
-                f.close()
         for p in paths:
             os.remove(p)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set
+from typing import Optional
 
 from . import catalog
 from .cases import CASES, CaseBuilder, CaseDef, Truth
@@ -42,7 +42,7 @@ class Zone:
     hi: int
     span_lo: int  # [span_lo, span_hi]: the case's own events
     span_hi: int
-    apps: Set[str]
+    apps: set[str]
 
     def drops(self, ev: Ev) -> bool:
         if not (self.lo <= ev.ms <= self.hi):
@@ -55,24 +55,24 @@ class Zone:
 
 
 class Planner:
-    def __init__(self, seed: int, devices: List[Device], start_ms: int, end_ms: int) -> None:
+    def __init__(self, seed: int, devices: list[Device], start_ms: int, end_ms: int) -> None:
         self.seed = seed
         self.devices = devices
         self.start = start_ms
         self.end = end_ms
         self.rng = random.Random(f"{seed}:plan")
         shipped = read_lookup("allowed_destinations")
-        self.allowed_rows: List[Dict[str, str]] = shipped + [
+        self.allowed_rows: list[dict[str, str]] = shipped + [
             {"destination": d, "app_id": a, "comment": c} for d, a, c in catalog.ENTERPRISE_ALLOWED]
         self.baseline_rows = self._catalog_baseline()
-        self.extra_baseline: List[Dict[str, object]] = []
-        self.used_hosts: Set[str] = set()
-        self.used_ips: Set[str] = set()
-        self.planted: Dict[int, List[Ev]] = {}
-        self.zones: Dict[int, List[Zone]] = {}
-        self.truths: List[Truth] = []
-        self.placed: Dict[str, int] = {}
-        self.skipped: Dict[str, int] = {}
+        self.extra_baseline: list[dict[str, object]] = []
+        self.used_hosts: set[str] = set()
+        self.used_ips: set[str] = set()
+        self.planted: dict[int, list[Ev]] = {}
+        self.zones: dict[int, list[Zone]] = {}
+        self.truths: list[Truth] = []
+        self.placed: dict[str, int] = {}
+        self.skipped: dict[str, int] = {}
 
     # ------------------------------------------------------------ lookups
     def iso_at(self, ms: int) -> str:
@@ -81,17 +81,18 @@ class Planner:
     def iso_days_before(self, days: float) -> str:
         return iso(self.start - int(days * DAY_MS))
 
-    def _catalog_baseline(self) -> List[Dict[str, object]]:
+    def _catalog_baseline(self) -> list[dict[str, object]]:
         r = random.Random(f"{self.seed}:baseline")
-        rows: List[Dict[str, object]] = []
-        seen: Set[tuple] = set()
+        rows: list[dict[str, object]] = []
+        seen: set[tuple[str, str]] = set()
         for a in catalog.ANDROID_APPS + catalog.IOS_APPS:
             for h in a.hosts:
                 if (a.app_id, h) in seen:
                     continue
                 seen.add((a.app_id, h))
                 rows.append({"app_id": a.app_id, "dest": h,
-                             "first_seen": iso(self.start - r.randint(20, 400) * DAY_MS - r.randint(0, DAY_MS)),
+                             "first_seen": iso(self.start - r.randint(20, 400) * DAY_MS
+                                               - r.randint(0, DAY_MS)),
                              "last_seen": iso(self.start - r.randint(1, 3) * DAY_MS),
                              "count": r.randint(50, 250_000)})
         for h in catalog.SHARED_HOSTS:
@@ -99,11 +100,11 @@ class Planner:
                          "last_seen": iso(self.start - DAY_MS), "count": r.randint(100_000, 9_000_000)})
         return rows
 
-    def baseline_lookup(self) -> List[Dict[str, object]]:
+    def baseline_lookup(self) -> list[dict[str, object]]:
         return self.baseline_rows + self.extra_baseline
 
-    def managed_lookup(self) -> List[Dict[str, object]]:
-        rows: List[Dict[str, object]] = []
+    def managed_lookup(self) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
         for (platform, app_id), roles in catalog.MANAGED.items():
             rows.append({"platform": platform, "app_id": app_id, "managed": "true", "approved_roles": roles,
                          "source": "intune"})
@@ -112,9 +113,9 @@ class Planner:
                          "source": "intune"})
         return rows
 
-    def inventory_lookup(self) -> List[Dict[str, object]]:
+    def inventory_lookup(self) -> list[dict[str, object]]:
         r = random.Random(f"{self.seed}:inventory")
-        rows: List[Dict[str, object]] = []
+        rows: list[dict[str, object]] = []
         for d in self.devices:
             first = self.start - r.randint(30, 400) * DAY_MS
             rows.append({"device_id": d.device_id, "platform": d.platform, "ip": d.ip, "user": d.user,
@@ -126,7 +127,7 @@ class Planner:
                              "last_seen": iso(first - DAY_MS)})
         return rows
 
-    def allowed_destinations_lookup(self) -> List[Dict[str, object]]:
+    def allowed_destinations_lookup(self) -> list[dict[str, str]]:
         return list(self.allowed_rows)
 
     # ------------------------------------------------------------ names
@@ -149,7 +150,8 @@ class Planner:
             elif form < 0.7:
                 h = f"{r.choice(catalog.BAD_WORDS)}-{stem}.{tld}"
             else:
-                h = f"{r.choice(catalog.BAD_WORDS)}{r.randint(1, 9)}.{r.choice(catalog.BAD_WORDS)}-{stem}.{tld}"
+                w1, n, w2 = r.choice(catalog.BAD_WORDS), r.randint(1, 9), r.choice(catalog.BAD_WORDS)
+                h = f"{w1}{n}.{w2}-{stem}.{tld}"
             if self._clean(h):
                 self.used_hosts.add(h)
                 return h
@@ -157,7 +159,8 @@ class Planner:
     def bad_ip(self) -> str:
         r = self.rng
         while True:
-            ip = f"{r.choice(catalog.BAD_IP_OCTETS)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+            a, b, c = r.choice(catalog.BAD_IP_OCTETS), r.randint(0, 255), r.randint(0, 255)
+            ip = f"{a}.{b}.{c}.{r.randint(1, 254)}"
             if ip not in self.used_ips and not any_row_matches(self.allowed_rows, "destination", [ip]):
                 self.used_ips.add(ip)
                 return ip
@@ -169,12 +172,13 @@ class Planner:
 
     def cidr_adjacent_ip(self) -> str:
         while True:
-            ip = self.rng.choice([f"198.51.101.{self.rng.randint(1, 60)}", f"198.51.99.{self.rng.randint(200, 254)}"])
+            low, high = self.rng.randint(1, 60), self.rng.randint(200, 254)
+            ip = self.rng.choice([f"198.51.101.{low}", f"198.51.99.{high}"])
             if ip not in self.used_ips and not any_row_matches(self.allowed_rows, "destination", [ip]):
                 self.used_ips.add(ip)
                 return ip
 
-    def _exact_rows(self) -> List[str]:
+    def _exact_rows(self) -> list[str]:
         out = []
         for row in self.allowed_rows:
             d = row.get("destination", "").strip()
@@ -185,7 +189,7 @@ class Planner:
             out.append(d)
         return out
 
-    def _suffix_rows(self) -> List[str]:
+    def _suffix_rows(self) -> list[str]:
         return [row["destination"].strip()[2:] for row in self.allowed_rows
                 if row.get("destination", "").strip().startswith("*.")
                 and row.get("app_id", "").strip() in ("", "*")]
@@ -224,14 +228,14 @@ class Planner:
                 return h
 
     # ------------------------------------------------------------ placement
-    def counts(self) -> Dict[str, int]:
+    def counts(self) -> dict[str, int]:
         hours = (self.end - self.start) / 3_600_000
         device_hours = len(self.devices) * hours
         pos = [c for c in CASES if c.expected]
         neg = [c for c in CASES if not c.expected]
-        per_pos = max(MIN_PER_LABEL, int(round(device_hours * POSITIVE_RATE / len(pos))))
-        per_neg = max(MIN_PER_LABEL, int(round(device_hours * NEAR_MISS_RATE / len(neg))))
-        out: Dict[str, int] = {}
+        per_pos = max(MIN_PER_LABEL, round(device_hours * POSITIVE_RATE / len(pos)))
+        per_neg = max(MIN_PER_LABEL, round(device_hours * NEAR_MISS_RATE / len(neg)))
+        out: dict[str, int] = {}
         for c in CASES:
             if c.needs == "suffix_row" and not self.has_suffix_row():
                 continue
@@ -240,7 +244,7 @@ class Planner:
 
     def plan(self) -> None:
         n_slots = max(0, (self.end - self.start) // SLOT_MS)
-        free: Dict[str, Dict[int, List[int]]] = {catalog.ANDROID: {}, catalog.IOS: {}}
+        free: dict[str, dict[int, list[int]]] = {catalog.ANDROID: {}, catalog.IOS: {}}
         for d in self.devices:
             for k in range(n_slots):
                 free[d.platform].setdefault(k, []).append(d.idx)
@@ -259,7 +263,7 @@ class Planner:
                 self._build(case, k, [self.devices[i] for i in devs], seq)
                 seq += 1
 
-    def _take(self, free: Dict[int, List[int]], n: int) -> Optional[tuple]:
+    def _take(self, free: dict[int, list[int]], n: int) -> Optional[tuple[int, list[int]]]:
         ks = sorted(k for k, v in free.items() if len(v) >= n)
         if not ks:
             return None
@@ -274,12 +278,12 @@ class Planner:
             del free[k]
         return k, chosen
 
-    def _build(self, case: CaseDef, k: int, devs: List[Device], seq: int) -> None:
+    def _build(self, case: CaseDef, k: int, devs: list[Device], seq: int) -> None:
         rng = random.Random(f"{self.seed}:case:{seq}")
         r_ms = self.start + k * SLOT_MS + R_OFFSET_MS + rng.randint(0, R_JITTER_MS)
         b = CaseBuilder(self, rng, case.label, devs, r_ms, self.seed)
         case.build(b)
-        by_dev: Dict[int, List[Ev]] = {}
+        by_dev: dict[int, list[Ev]] = {}
         for dev, ev in b.events:
             by_dev.setdefault(dev.idx, []).append(ev)
         for idx, evs in by_dev.items():
@@ -287,7 +291,8 @@ class Planner:
             first = min(e.ms for e in evs)
             last = max(e.ms for e in evs)
             self.zones.setdefault(idx, []).append(
-                Zone(first - ZONE_PAD_MS, last + ZONE_PAD_MS, first - SPAN_PAD_MS, last + SPAN_PAD_MS, set(b.apps)))
+                Zone(first - ZONE_PAD_MS, last + ZONE_PAD_MS, first - SPAN_PAD_MS, last + SPAN_PAD_MS,
+                     set(b.apps)))
         for t in b.truths:
             for probe in t.probes:
                 probe.ctx.setdefault(t.app_id or "", {})
