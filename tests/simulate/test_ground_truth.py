@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,13 @@ def test_rows_have_the_ground_truth_schema(small_fleet: Path) -> None:
                                                                                        "repeat_retrieval"])
         else:
             assert "staging" in row["stages"]
+
+
+def test_finding_id_follows_the_documented_digest(small_fleet: Path) -> None:
+    for row in truth(small_fleet):
+        text = "|".join([row["analytic_id"], row["device_id"], row["app_id"], row["file_path"] or row["dest"],
+                         str(round(row["time"] * 1000))])
+        assert row["finding_id"] == hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def test_every_row_points_at_events_that_exist(small_fleet: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -114,6 +115,8 @@ def truth_row(t: Truth) -> dict[str, Any]:
     members = [t.r] + ([t.f] if t.f is not None else []) + list(t.extra)
     members.sort(key=lambda e: e.ms)
     row: dict[str, Any] = {
+        "finding_id": finding_id(t.analytic_id, t.device.device_id, t.app_id, t.file_path() or t.dest,
+                                 anchor.ms),
         "analytic_id": t.analytic_id,
         "device_id": t.device.device_id,
         "app_id": t.app_id,
@@ -138,6 +141,12 @@ def truth_row(t: Truth) -> dict[str, Any]:
     if t.note:
         row["note"] = t.note
     return row
+
+
+def finding_id(analytic_id: str, device_id: str, app_id: Optional[str], path_or_dest: str, ms: int) -> str:
+    """docs/contract-decisions.md: first 32 hex digits of SHA-256 over the key joined by '|'."""
+    text = "|".join([analytic_id, device_id, app_id or "", path_or_dest, str(ms)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def confidence(t: Truth) -> str:
