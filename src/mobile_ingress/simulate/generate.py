@@ -172,7 +172,7 @@ def write_lookups(folder: Path, planner: Planner) -> list[Path]:
 
 
 def simulate(devices: int, hours: float, seed: int, out: str, order: str = "asc",
-             start_ms: Optional[int] = None, run_events: int = 100_000, shuffle_events: int = 1_000_000,
+             start_ms: Optional[int] = None, run_events: int = 100_000, shuffle_events: int = 500_000,
              tmp_parent: Optional[str] = None) -> Result:
     """Generate a labelled fleet into `out` (events.ndjson, lookups/, ground_truth.ndjson)."""
     if devices < 1:
