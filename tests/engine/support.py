@@ -25,7 +25,7 @@ def make_lookups(overrides: Optional[Mapping[str, Sequence[Mapping[str, object]]
     rows: Dict[str, List[Row]] = {}
     given = {k.replace("mobile_ingress_", "", 1): v for k, v in (overrides or {}).items()}
     for name in LOOKUP_NAMES:
-        if name in given:
+        if given.get(name):  # an empty override falls back to the shipped file, as in the CLI
             rows[name] = [
                 Row({k: "" if v is None else str(v) for k, v in row.items()}, f"case:{name}:{i + 2}")
                 for i, row in enumerate(given[name])

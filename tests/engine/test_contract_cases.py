@@ -44,6 +44,8 @@ def _matches(actual: Dict[str, Any], expected: Dict[str, Any]) -> bool:
                 return False
         elif key not in actual:
             return False
+        elif value in ("", None) and actual[key] in ("", None):
+            continue  # an empty field: null in NDJSON, empty in CSV
         elif isinstance(value, float) or isinstance(actual[key], float):
             if actual[key] is None or value is None:
                 if actual[key] != value:
@@ -88,7 +90,7 @@ def test_contract_case(case: Dict[str, Any]) -> None:
                 hit = [m for m in messages if m.startswith(f"case:{_position(events, case['events'], index)}:")]
                 assert hit and str(words).lower() in hit[0].lower(), f"{where}: event {index}: {messages}"
         if "expect_warnings" in case:
-            assert report.warnings - len(lookups.warnings) == case["expect_warnings"], f"{where}: {report.messages}"
+            assert report.warnings == case["expect_warnings"], f"{where}: {report.messages}"
 
 
 def _position(events: List[Any], original: List[Any], index: int) -> int:

@@ -54,8 +54,10 @@ class Detector:
         lookups: Lookups,
         order: Order = Order.ANY,
         with_suppressed: bool = False,
+        use_prefilter: bool = True,
     ) -> None:
         self.rules = Rules(lookups, settings)
+        self.use_prefilter = use_prefilter  # off only to prove the prefilter exact
         self.prefilter = Prefilter.build(self.rules, keep_all_retrievals=with_suppressed)
         self.correlator = Correlator(self.rules, order, with_suppressed)
         self.report = Report()
@@ -80,7 +82,7 @@ class Detector:
         return event
 
     def add_event(self, event: Event) -> None:
-        if not self.prefilter.matters(event):
+        if self.use_prefilter and not self.prefilter.matters(event):
             self.report.filtered += 1
             return
         self.report.kept += 1

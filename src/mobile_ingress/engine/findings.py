@@ -41,7 +41,7 @@ class Confidence(str, Enum):
 # The score formula (docs/detections.md). Every term is non-negative, so the score is monotonic
 # in stages and context.
 BASE_CHAIN = 25
-BASE_RETRIEVAL_ONLY = 20
+BASE_RETRIEVAL_ONLY = 10
 CLASS_POINTS = {
     "package": 20, "executable": 20, "library": 20, "overlay": 15,
     "script": 10, "archive": 10, "opaque": 10,

@@ -278,7 +278,11 @@ class Lookups:
             if not app:
                 raise ValueError("app_id is empty")
             managed = parse_bool(_cell(row, "managed") or "false")
-            approved = [role for role in _roles(_cell(row, "approved_roles")) if role in ROLES]
+            roles = _roles(_cell(row, "approved_roles"))
+            approved = [role for role in roles if role in ROLES]
+            if len(approved) < len(roles):
+                bad = ", ".join(role for role in roles if role not in ROLES)
+                self.warnings.append(f"{row.where}: unknown role(s) {bad} ignored")
             platform = _platform(row)
             self.managed_apps[(platform, app)] = ManagedApp(platform, app, managed, bool(approved))
         elif name == "device_inventory":
