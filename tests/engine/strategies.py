@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -14,7 +14,7 @@ DESTS = ["evil.example", "cdn.example.com", "play.googleapis.com", "10.0.0.5", "
 NAMES = ["p.dex", "lib.so", "img.png", "a.zip", "payload", "index.html", "notes.json"]
 IOS_NAMES = ["x.dylib", "a.zip", "page.html", "blob", "data.json"]
 SETTINGS = {"time_window": 60, "clock_skew": 5}
-LOOKUPS: Dict[str, List[Dict[str, Any]]] = {
+LOOKUPS: dict[str, list[dict[str, Any]]] = {
     "allowed_destinations": [
         {"destination": "play.googleapis.com", "app_id": "*", "comment": ""},
         {"destination": "cdn.example.com", "app_id": "com.notes", "comment": ""},
@@ -24,20 +24,34 @@ LOOKUPS: Dict[str, List[Dict[str, Any]]] = {
         {"app_id": "*", "dest": "10.0.0.5", "first_seen": BASE + 1500, "last_seen": "", "count": 1},
     ],
     "managed_apps": [
-        {"platform": "ios", "app_id": "com.acme.notes", "managed": "true", "approved_roles": "", "source": "t"},
-        {"platform": "android", "app_id": "com.notes", "managed": "true", "approved_roles": "", "source": "t"},
+        {
+            "platform": "ios",
+            "app_id": "com.acme.notes",
+            "managed": "true",
+            "approved_roles": "",
+            "source": "t",
+        },
+        {
+            "platform": "android",
+            "app_id": "com.notes",
+            "managed": "true",
+            "approved_roles": "",
+            "source": "t",
+        },
     ],
 }
 
 
 @st.composite
-def event(draw: st.DrawFn, index: int) -> Dict[str, Any]:
+def event(draw: st.DrawFn, index: int) -> dict[str, Any]:
     device = draw(st.sampled_from(sorted(DEVICES)))
     platform = DEVICES[device]
     ios = platform == "ios"
-    activity = draw(st.sampled_from(["retrieval"] * 4 + ["file_create"] * 4 + ["load", "unpack", "handoff", "state"]))
-    app = draw(st.sampled_from(IOS_APPS + [None] if ios else APPS))
-    out: Dict[str, Any] = {
+    activity = draw(
+        st.sampled_from(["retrieval"] * 4 + ["file_create"] * 4 + ["load", "unpack", "handoff", "state"])
+    )
+    app = draw(st.sampled_from([*IOS_APPS, None] if ios else APPS))
+    out: dict[str, Any] = {
         "_time": BASE + draw(st.integers(0, 3000)),
         "activity": activity,
         "platform": platform,
@@ -81,6 +95,6 @@ def event(draw: st.DrawFn, index: int) -> Dict[str, Any]:
 
 
 @st.composite
-def fleets(draw: st.DrawFn, min_size: int = 1, max_size: int = 60) -> List[Dict[str, Any]]:
+def fleets(draw: st.DrawFn, min_size: int = 1, max_size: int = 60) -> list[dict[str, Any]]:
     size = draw(st.integers(min_size, max_size))
     return [draw(event(i)) for i in range(size)]

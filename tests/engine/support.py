@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from mobile_ingress.engine.detector import Detector, Report
 from mobile_ingress.engine.lookups import LOOKUP_NAMES, Lookups, Row, csv_file_source, rows_from_csv
@@ -15,14 +15,14 @@ from mobile_ingress.engine.timeparse import parse_time
 SHIPPED = Path(__file__).resolve().parents[2] / "package" / "lookups"
 
 
-def shipped_rows(name: str) -> List[Row]:
+def shipped_rows(name: str) -> list[Row]:
     path = SHIPPED / f"mobile_ingress_{name}.csv"
     return rows_from_csv(path.read_text(encoding="utf-8"), str(path))
 
 
-def make_lookups(overrides: Optional[Mapping[str, Sequence[Mapping[str, object]]]] = None) -> Lookups:
+def make_lookups(overrides: Mapping[str, Sequence[Mapping[str, object]]] | None = None) -> Lookups:
     """Shipped lookups, with whole lookups replaced by `overrides` (keyed by full or short name)."""
-    rows: Dict[str, List[Row]] = {}
+    rows: dict[str, list[Row]] = {}
     given = {k.replace("mobile_ingress_", "", 1): v for k, v in (overrides or {}).items()}
     for name in LOOKUP_NAMES:
         if given.get(name):  # an empty override falls back to the shipped file, as in the CLI
@@ -36,16 +36,18 @@ def make_lookups(overrides: Optional[Mapping[str, Sequence[Mapping[str, object]]
 
 
 def shipped_lookups() -> Lookups:
-    return Lookups.load({name: [csv_file_source(str(SHIPPED / f"mobile_ingress_{name}.csv"))] for name in LOOKUP_NAMES})
+    return Lookups.load(
+        {name: [csv_file_source(str(SHIPPED / f"mobile_ingress_{name}.csv"))] for name in LOOKUP_NAMES}
+    )
 
 
 def run(
     events: Sequence[Mapping[str, object]],
-    lookups: Optional[Lookups] = None,
-    settings: Optional[Settings] = None,
+    lookups: Lookups | None = None,
+    settings: Settings | None = None,
     order: Order = Order.ANY,
     suppressed: bool = False,
-) -> Tuple[List[dict], List[dict], Report]:
+) -> tuple[list[dict], list[dict], Report]:
     """Findings and tuning rows (as dicts) and the report, for events fed in the given sequence."""
     detector = Detector(settings or Settings(), lookups or make_lookups(), order, suppressed)
     for index, record in enumerate(events, start=1):
@@ -61,7 +63,9 @@ def sort_key(record: Mapping[str, object]) -> float:
         return 0.0
 
 
-def orderings(events: Sequence[Mapping[str, object]], seed: int = 0) -> List[Tuple[str, Order, List[Mapping[str, object]]]]:
+def orderings(
+    events: Sequence[Mapping[str, object]], seed: int = 0
+) -> list[tuple[str, Order, list[Mapping[str, object]]]]:
     """The same events as written, shuffled, ascending and descending, with the order to promise."""
     shuffled = list(events)
     random.Random(seed).shuffle(shuffled)
@@ -74,5 +78,5 @@ def orderings(events: Sequence[Mapping[str, object]], seed: int = 0) -> List[Tup
     ]
 
 
-def canonical(rows: Sequence[dict]) -> List[dict]:
+def canonical(rows: Sequence[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: (r["finding_id"], r.get("suppressed_by") or ""))

@@ -6,7 +6,7 @@ must match the expectation every time."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 import yaml
@@ -18,7 +18,7 @@ from .support import make_lookups, orderings, run
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 
 
-def load_cases() -> List[Dict[str, Any]]:
+def load_cases() -> list[dict[str, Any]]:
     cases = []
     for path in sorted(CASES_DIR.glob("*.yaml")):
         for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
@@ -37,7 +37,7 @@ def test_case_table_exists_and_names_are_unique() -> None:
     assert all(case.get("clause") for case in CASES), "every case names its contract clause"
 
 
-def _matches(actual: Dict[str, Any], expected: Dict[str, Any]) -> bool:
+def _matches(actual: dict[str, Any], expected: dict[str, Any]) -> bool:
     for key, value in expected.items():
         if key == "explanation_contains":
             if not all(part in actual["explanation"] for part in value):
@@ -57,12 +57,14 @@ def _matches(actual: Dict[str, Any], expected: Dict[str, Any]) -> bool:
     return True
 
 
-def _assert_rows(label: str, actual: List[Dict[str, Any]], expected: List[Dict[str, Any]]) -> None:
+def _assert_rows(label: str, actual: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
     assert len(actual) == len(expected), (
         f"{label}: expected {len(expected)} rows, got {len(actual)}:\n"
-        + "\n".join(f"  {row['analytic_id']} {row['app_id']} {row['file_path'] or row['dest']} "
-                    f"stages={row['stages']} context={row['context']} {row.get('suppressed_by', '')}"
-                    for row in actual)
+        + "\n".join(
+            f"  {row['analytic_id']} {row['app_id']} {row['file_path'] or row['dest']} "
+            f"stages={row['stages']} context={row['context']} {row.get('suppressed_by', '')}"
+            for row in actual
+        )
     )
     unmatched = list(actual)
     for want in expected:
@@ -72,7 +74,7 @@ def _assert_rows(label: str, actual: List[Dict[str, Any]], expected: List[Dict[s
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_contract_case(case: Dict[str, Any]) -> None:
+def test_contract_case(case: dict[str, Any]) -> None:
     settings = Settings().with_values(case.get("settings") or {})
     lookups = make_lookups(case.get("lookups"))
     suppressed = bool(case.get("suppressed"))
@@ -87,13 +89,15 @@ def test_contract_case(case: Dict[str, Any]) -> None:
             assert report.skipped_total == len(wanted), f"{where}: skipped {dict(report.skipped)}"
             messages = [m for m in report.messages if ": skipped: " in m]
             for index, words in wanted.items():
-                hit = [m for m in messages if m.startswith(f"case:{_position(events, case['events'], index)}:")]
+                hit = [
+                    m for m in messages if m.startswith(f"case:{_position(events, case['events'], index)}:")
+                ]
                 assert hit and str(words).lower() in hit[0].lower(), f"{where}: event {index}: {messages}"
         if "expect_warnings" in case:
             assert report.warnings == case["expect_warnings"], f"{where}: {report.messages}"
 
 
-def _position(events: List[Any], original: List[Any], index: int) -> int:
+def _position(events: list[Any], original: list[Any], index: int) -> int:
     """1-based position in `events` of the original case's event number `index`."""
     target = original[int(index) - 1]
     return next(i for i, e in enumerate(events, start=1) if e is target)

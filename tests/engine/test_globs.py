@@ -25,7 +25,9 @@ from mobile_ingress.engine.globs import compile_glob
         ("/a/[x].so", "/a/[x].so", True),
     ],
 )
-def test_star_stays_in_a_segment_and_double_star_spans_segments(pattern: str, path: str, matches: bool) -> None:
+def test_star_stays_in_a_segment_and_double_star_spans_segments(
+    pattern: str, path: str, matches: bool
+) -> None:
     assert bool(compile_glob(pattern, case_sensitive=True).match(path)) is matches
 
 

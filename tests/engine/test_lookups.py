@@ -30,19 +30,40 @@ def test_shipped_lookups_have_the_contract_headers_and_load_without_warnings(nam
 
 def test_shipped_risk_patterns_cover_every_default_the_contract_lists() -> None:
     rows = {(r.platform, r.field, r.pattern.lower()) for r in make_lookups().risk_patterns}
-    android = ["*.apk", "*.dex", "*.odex", "*.vdex", "*.oat", "*.jar", "*.so", "*.zip", "*.html", "*.htm",
-               "*.js", "*.bundle"]
+    android = [
+        "*.apk",
+        "*.dex",
+        "*.odex",
+        "*.vdex",
+        "*.oat",
+        "*.jar",
+        "*.so",
+        "*.zip",
+        "*.html",
+        "*.htm",
+        "*.js",
+        "*.bundle",
+    ]
     ios = ["*.dylib", "*.ipa", "*.zip", "*.html", "*.htm", "*.js", "*.jsbundle"]
     for pattern in android:
         assert ("android", "file_name", pattern) in rows
     for pattern in ios:
         assert ("ios", "file_name", pattern) in rows
-    for mime in ["application/vnd.android.package-archive", "application/java-archive", "application/zip",
-                 "application/x-sharedlib", "text/html"]:
+    for mime in [
+        "application/vnd.android.package-archive",
+        "application/java-archive",
+        "application/zip",
+        "application/x-sharedlib",
+        "text/html",
+    ]:
         assert ("android", "file_type", mime) in rows
     for mime in ["application/zip", "application/x-mach-binary", "text/html"]:
         assert ("ios", "file_type", mime) in rows
-    assert ("ios", "file_path", "**/*.framework/**") in rows and ("ios", "file_path", "**/*.bundle/**") in rows
+    assert ("ios", "file_path", "**/*.framework/**") in rows and (
+        "ios",
+        "file_path",
+        "**/*.bundle/**",
+    ) in rows
     assert ("android", "file_name", "<noext>") in rows and ("ios", "file_name", "<noext>") in rows
 
 
@@ -66,8 +87,11 @@ def test_first_non_empty_source_replaces_the_others(tmp_path: Path) -> None:
 
 
 def test_disabled_rows_are_removed_and_a_bom_is_stripped() -> None:
-    rows = rows_from_csv("\ufeffplatform,app_id,roles,comment,disabled\nandroid,com.a,browser,,true\n"
-                         "android,com.b,browser,,false\n", "x.csv")
+    rows = rows_from_csv(
+        "\ufeffplatform,app_id,roles,comment,disabled\nandroid,com.a,browser,,true\n"
+        "android,com.b,browser,,false\n",
+        "x.csv",
+    )
     tables = Lookups.from_rows({"allowed_apps": rows})
     assert [row.app_id for row in tables.allowed_apps] == ["com.b"]
 
@@ -77,18 +101,29 @@ def test_disabled_rows_are_removed_and_a_bom_is_stripped() -> None:
     [
         ("allowed_destinations", {"destination": "10.0.0.0/33", "app_id": "*"}, "CIDR"),
         ("allowed_paths", {"platform": "android", "app_id": "*", "path_pattern": ""}, "empty glob"),
-        ("file_risk_patterns", {"platform": "android", "field": "size", "pattern": "*", "risk_class": "package"},
-         "field"),
-        ("file_risk_patterns", {"platform": "android", "field": "file_name", "pattern": "*.x",
-                                "risk_class": "evil"}, "risk_class"),
+        (
+            "file_risk_patterns",
+            {"platform": "android", "field": "size", "pattern": "*", "risk_class": "package"},
+            "field",
+        ),
+        (
+            "file_risk_patterns",
+            {"platform": "android", "field": "file_name", "pattern": "*.x", "risk_class": "evil"},
+            "risk_class",
+        ),
         ("allowed_apps", {"platform": "android", "app_id": "", "roles": "browser"}, "every app"),
-        ("managed_apps", {"platform": "ios", "app_id": "com.a", "managed": "perhaps", "approved_roles": ""},
-         "boolean"),
+        (
+            "managed_apps",
+            {"platform": "ios", "app_id": "com.a", "managed": "perhaps", "approved_roles": ""},
+            "boolean",
+        ),
     ],
 )
 def test_bad_lookup_rows_are_skipped_with_a_warning_naming_the_row(name: str, row: dict, words: str) -> None:
     tables = make_lookups({name: [row]})
-    assert len(tables.warnings) == 1 and words in tables.warnings[0] and f"case:{name}:2" in tables.warnings[0]
+    assert (
+        len(tables.warnings) == 1 and words in tables.warnings[0] and f"case:{name}:2" in tables.warnings[0]
+    )
 
 
 def test_a_lookup_without_its_columns_fails_with_the_missing_names() -> None:

@@ -14,8 +14,11 @@ from mobile_ingress.engine.paths import android_app_from_path, is_shared_storage
         ("/data/user/10/com.a/files/x.dex", "android", "/data/user/10/com.a/files/x.dex"),
         ("/sdcard/Download/x.apk", "android", "/storage/emulated/0/Download/x.apk"),
         ("/storage/self/primary/Download/x.apk", "android", "/storage/emulated/0/Download/x.apk"),
-        ("/var/mobile/Containers/Data/Application/U/x.dylib", "ios",
-         "/private/var/mobile/Containers/Data/Application/U/x.dylib"),
+        (
+            "/var/mobile/Containers/Data/Application/U/x.dylib",
+            "ios",
+            "/private/var/mobile/Containers/Data/Application/U/x.dylib",
+        ),
         ("/var/mobile/x", "android", "/var/mobile/x"),
         ("/../../etc/x", "android", "/etc/x"),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +24,7 @@ TABLES = make_lookups(LOOKUPS)
 @PROPERTY
 @given(fleets(), st.randoms(use_true_random=False), st.booleans())
 def test_shuffled_ascending_and_descending_input_give_the_same_findings(
-    events: List[Dict[str, Any]], rnd: Any, suppressed: bool
+    events: list[dict[str, Any]], rnd: Any, suppressed: bool
 ) -> None:
     reference = None
     for _, order, ordered in orderings(events, seed=rnd.randint(0, 10**6)):
@@ -37,7 +37,7 @@ def test_shuffled_ascending_and_descending_input_give_the_same_findings(
 
 @PROPERTY
 @given(fleets(), st.booleans())
-def test_the_prefilter_never_changes_the_findings(events: List[Dict[str, Any]], suppressed: bool) -> None:
+def test_the_prefilter_never_changes_the_findings(events: list[dict[str, Any]], suppressed: bool) -> None:
     results = []
     for use_prefilter in (True, False):
         detector = Detector(CONFIG, TABLES, with_suppressed=suppressed, use_prefilter=use_prefilter)
@@ -51,16 +51,21 @@ def test_the_prefilter_never_changes_the_findings(events: List[Dict[str, Any]], 
 @PROPERTY
 @given(fleets(min_size=2), st.data())
 def test_adding_a_follow_on_stage_or_a_context_never_lowers_a_score(
-    events: List[Dict[str, Any]], data: st.DataObject
+    events: list[dict[str, Any]], data: st.DataObject
 ) -> None:
     before, _, _ = run(events, TABLES, CONFIG)
     if not before:
         return
     target = data.draw(st.sampled_from(before))
-    extra: Dict[str, Any] = {"device_id": target["device_id"], "platform": target["platform"],
-                             "event_id": "extra"}
+    extra: dict[str, Any] = {
+        "device_id": target["device_id"],
+        "platform": target["platform"],
+        "event_id": "extra",
+    }
     kind = data.draw(st.sampled_from(["load", "handoff", "unpack", "background", "locked", "idle"]))
-    when = target["first_time"] - 0.5 if kind in ("background", "locked", "idle") else target["last_time"] + 0.5
+    when = (
+        target["first_time"] - 0.5 if kind in ("background", "locked", "idle") else target["last_time"] + 0.5
+    )
     extra["_time"] = when
     if kind in ("load", "handoff", "unpack") and target["file_path"]:
         extra.update(activity=kind, file_path=target["file_path"], app_id=target["app_id"] or "com.x")
@@ -68,8 +73,13 @@ def test_adding_a_follow_on_stage_or_a_context_never_lowers_a_score(
             extra["load_method"] = "dexclassloader"
     else:
         extra.update(activity="state", app_id=target["app_id"])
-        extra.update({"background": {"app_state": "background"}, "locked": {"device_locked": True},
-                      "idle": {"recent_user_interaction": False}}.get(kind, {"app_state": "background"}))
+        extra.update(
+            {
+                "background": {"app_state": "background"},
+                "locked": {"device_locked": True},
+                "idle": {"recent_user_interaction": False},
+            }.get(kind, {"app_state": "background"})
+        )
     extra = {k: v for k, v in extra.items() if v is not None}
     after, _, _ = run([*events, extra], TABLES, CONFIG)
     by_id = {row["finding_id"]: row for row in after}
@@ -80,16 +90,34 @@ def test_adding_a_follow_on_stage_or_a_context_never_lowers_a_score(
 
 GARBAGE = st.one_of(
     st.text(max_size=40).filter(lambda s: "\n" not in s and "\r" not in s),
-    st.sampled_from(["{", "[]", "null", "42", '"text"', '{"_time": "soon"}', '{"activity": "load"}',
-                     '{"_time": 1, "activity": "retrieval"}', "\x00\x01", "{}"]),
-    st.dictionaries(st.sampled_from(["_time", "activity", "platform", "x"]), st.text(max_size=5)).map(json.dumps),
+    st.sampled_from(
+        [
+            "{",
+            "[]",
+            "null",
+            "42",
+            '"text"',
+            '{"_time": "soon"}',
+            '{"activity": "load"}',
+            '{"_time": 1, "activity": "retrieval"}',
+            "\x00\x01",
+            "{}",
+        ]
+    ),
+    st.dictionaries(st.sampled_from(["_time", "activity", "platform", "x"]), st.text(max_size=5)).map(
+        json.dumps
+    ),
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(fleets(max_size=30), st.lists(GARBAGE, max_size=20), st.randoms(use_true_random=False))
 def test_garbage_lines_never_crash_the_reader_nor_lose_a_valid_event(
-    tmp_path: Path, events: List[Dict[str, Any]], garbage: List[str], rnd: Any
+    tmp_path: Path, events: list[dict[str, Any]], garbage: list[str], rnd: Any
 ) -> None:
     lines = [json.dumps(e) for e in events]
     mixed = list(lines)
@@ -104,8 +132,10 @@ def test_garbage_lines_never_crash_the_reader_nor_lose_a_valid_event(
         from contextlib import ExitStack
 
         with ExitStack() as stack:
-            detector, findings, tuning = correlate(Inputs([str(path)], stack), CONFIG, TABLES, "auto", False)
-        results.append((detector.report.kept + detector.report.filtered, canonical([f.to_dict() for f in findings])))
+            detector, findings, _tuning = correlate(Inputs([str(path)], stack), CONFIG, TABLES, "auto", False)
+        results.append(
+            (detector.report.kept + detector.report.filtered, canonical([f.to_dict() for f in findings]))
+        )
     assert results[1] == results[0]
     assert results[0][0] == len(events)
 
@@ -113,7 +143,10 @@ def test_garbage_lines_never_crash_the_reader_nor_lose_a_valid_event(
 def test_strategies_produce_findings_often_enough_to_mean_something() -> None:
     from hypothesis import find
 
-    found = find(fleets(min_size=20), lambda ev: len(run(ev, TABLES, CONFIG)[0]) >= 2,
-                 settings=settings(max_examples=300, database=None))
+    found = find(
+        fleets(min_size=20),
+        lambda ev: len(run(ev, TABLES, CONFIG)[0]) >= 2,
+        settings=settings(max_examples=300, database=None),
+    )
     assert found
     assert BASE > 0

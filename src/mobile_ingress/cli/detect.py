@@ -7,15 +7,16 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable
 
 from ..engine.detector import Detector
 from ..engine.errors import OrderViolation
 from ..engine.events import Event
 from ..engine.findings import Finding
-from ..engine.lookups import LOOKUP_NAMES, LookupSource, Lookups, csv_file_source, lookup_name
+from ..engine.lookups import LOOKUP_NAMES, Lookups, LookupSource, csv_file_source, lookup_name
 from ..engine.settings import Settings
 from ..engine.stream import Order
 from .readers import read_input
@@ -27,9 +28,9 @@ class UsageError(Exception):
     """Exit 2: a bad option, element, value, or a missing input or lookups folder."""
 
 
-def lookup_sources(folder: Optional[str]) -> Dict[str, List[LookupSource]]:
+def lookup_sources(folder: str | None) -> dict[str, list[LookupSource]]:
     """For each lookup: `DIR/mobile_ingress_<name>.csv` from --lookups, then the shipped file."""
-    sources: Dict[str, List[LookupSource]] = {}
+    sources: dict[str, list[LookupSource]] = {}
     for name in LOOKUP_NAMES:
         filename = lookup_name(name) + ".csv"
         chain = []
@@ -40,7 +41,7 @@ def lookup_sources(folder: Optional[str]) -> Dict[str, List[LookupSource]]:
     return sources
 
 
-def load_lookups(folder: Optional[str]) -> Lookups:
+def load_lookups(folder: str | None) -> Lookups:
     if folder is not None and not os.path.isdir(folder):
         raise UsageError(f"--lookups {folder}: no such folder")
     return Lookups.load(lookup_sources(folder))
@@ -69,17 +70,17 @@ class Inputs:
     """The inputs as re-readable files (stdin is copied once), so a run can start over."""
 
     def __init__(self, paths: Sequence[str], stack: ExitStack) -> None:
-        self.files: List[Tuple[str, str]] = []
+        self.files: list[tuple[str, str]] = []
         for path in paths:
             if path == "-":
-                handle = stack.enter_context(tempfile.NamedTemporaryFile("wb", suffix=".ndjson"))
+                handle = stack.enter_context(tempfile.NamedTemporaryFile("wb", suffix=".ndjson"))  # noqa: SIM115 (closed by the stack)
                 shutil.copyfileobj(sys.stdin.buffer, handle)
                 handle.flush()
                 self.files.append((handle.name, "<stdin>"))
             else:
                 self.files.append((path, path))
 
-    def event_streams(self, detector: Detector, tick: Callable[[], None]) -> List[Iterator[Event]]:
+    def event_streams(self, detector: Detector, tick: Callable[[], None]) -> list[Iterator[Event]]:
         def events(path: str, label: str) -> Iterator[Event]:
             for raw in read_input(path, label):
                 tick()
@@ -102,7 +103,7 @@ def correlate(
     order: str,
     with_suppressed: bool,
     tick: Callable[[], None] = lambda: None,
-) -> Tuple[Detector, List[Finding], List[Finding]]:
+) -> tuple[Detector, list[Finding], list[Finding]]:
     """Run the detection. `auto` streams the inputs merged by time, ascending then descending,
     and falls back to correlating everything at once when the input is in neither order."""
     attempts = [Order(order)] if order != "auto" else [Order.ASC, Order.DESC, Order.ANY]

@@ -1,16 +1,17 @@
 """`mobile-ingress`: detect mobile Ingress Tool Transfer (T1544, DET0718) in normalized events.
 
-    mobile-ingress detect [--lookups DIR] [--set NAME=VALUE]... [--raw SOURCETYPE=INPUT]...
-                          [--format ndjson|csv|table] [--output FILE] [--suppressed] [INPUT...]
-    mobile-ingress simulate --devices N --hours H --seed S --out DIR [--order asc|desc|shuffled]
+mobile-ingress detect [--lookups DIR] [--set NAME=VALUE]... [--raw SOURCETYPE=INPUT]...
+                      [--format ndjson|csv|table] [--output FILE] [--suppressed] [INPUT...]
+mobile-ingress simulate --devices N --hours H --seed S --out DIR [--order asc|desc|shuffled]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from contextlib import ExitStack, nullcontext
-from typing import IO, List, Optional, Sequence
+from typing import IO
 
 from .. import __version__
 from ..engine.errors import EngineError
@@ -32,23 +33,45 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     detect = commands.add_parser("detect", help="correlate events and write findings")
-    detect.add_argument("inputs", nargs="*", metavar="INPUT",
-                        help="normalized events: .ndjson/.jsonl/.json/.csv (optionally .gz), or - for stdin")
+    detect.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="normalized events: .ndjson/.jsonl/.json/.csv (optionally .gz), or - for stdin",
+    )
     detect.add_argument("--lookups", metavar="DIR", help="folder of mobile_ingress_<name>.csv overrides")
-    detect.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a scalar element: time_window, ingress_bytes_threshold, "
-                             "foreground_state_required, clock_skew")
-    detect.add_argument("--raw", action="append", default=[], metavar="SOURCETYPE=INPUT",
-                        help="raw events of a supported sourcetype, normalized as the app's props do")
+    detect.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a scalar element: time_window, ingress_bytes_threshold, foreground_state_required, clock_skew",
+    )
+    detect.add_argument(
+        "--raw",
+        action="append",
+        default=[],
+        metavar="SOURCETYPE=INPUT",
+        help="raw events of a supported sourcetype, normalized as the app's props do",
+    )
     detect.add_argument("--format", choices=("ndjson", "csv", "table"), default="ndjson")
     detect.add_argument("--output", metavar="FILE", help="write findings here instead of stdout")
-    detect.add_argument("--suppressed", action="store_true",
-                        help="also write chains that a suppression stopped, with suppressed_by")
-    detect.add_argument("--order", choices=("auto", "asc", "desc", "any"), default="auto",
-                        help="input time order; auto streams sorted input with bounded memory")
-    detect.add_argument("--messages", metavar="FILE",
-                        help="write every skip and warning message here (stderr shows the first "
-                             f"{MESSAGES_SHOWN})")
+    detect.add_argument(
+        "--suppressed",
+        action="store_true",
+        help="also write chains that a suppression stopped, with suppressed_by",
+    )
+    detect.add_argument(
+        "--order",
+        choices=("auto", "asc", "desc", "any"),
+        default="auto",
+        help="input time order; auto streams sorted input with bounded memory",
+    )
+    detect.add_argument(
+        "--messages",
+        metavar="FILE",
+        help=f"write every skip and warning message here (stderr shows the first {MESSAGES_SHOWN})",
+    )
     detect.add_argument("--quiet", action="store_true", help="no progress, messages or summary")
 
     simulate = commands.add_parser("simulate", help="write a labelled simulated fleet")
@@ -69,8 +92,11 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
     class _Ticker:
         def __init__(self) -> None:
             self.progress = Progress(
-                SpinnerColumn(), TextColumn("{task.completed:,} records read"), TimeElapsedColumn(),
-                console=None, transient=True,
+                SpinnerColumn(),
+                TextColumn("{task.completed:,} records read"),
+                TimeElapsedColumn(),
+                console=None,
+                transient=True,
             )
             self.count = 0
 
@@ -108,7 +134,9 @@ def run_detect(args: argparse.Namespace) -> int:
     rows = [f.to_dict() for f in findings]
     tuning = [f.to_dict() for f in suppressed]
     out: IO[str]
-    with (open(args.output, "w", encoding="utf-8", newline="") if args.output else nullcontext(sys.stdout)) as out:
+    with (
+        open(args.output, "w", encoding="utf-8", newline="") if args.output else nullcontext(sys.stdout)
+    ) as out:
         if args.format == "ndjson":
             write_ndjson(out, rows + tuning)
         elif args.format == "csv":
@@ -131,7 +159,7 @@ def run_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -145,8 +173,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.endswith("normalize"):
-            print("mobile-ingress: error: --raw: no raw sourcetypes are supported in this version",
-                  file=sys.stderr)
+            print(
+                "mobile-ingress: error: --raw: no raw sourcetypes are supported in this version",
+                file=sys.stderr,
+            )
             return 2
         raise
     except (EngineError, OSError) as exc:
@@ -156,5 +186,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def cli() -> None:
     sys.exit(main())
-
-

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import IO, Dict, List, Sequence
+from typing import IO
 
 from rich.console import Console
 from rich.table import Table
 
-from ..engine.findings import FIELDS, LIST_FIELDS, Finding
 from ..engine.detector import Report
+from ..engine.findings import FIELDS, LIST_FIELDS, Finding
 
 
-def write_ndjson(out: IO[str], rows: Sequence[Dict[str, object]]) -> None:
+def write_ndjson(out: IO[str], rows: Sequence[dict[str, object]]) -> None:
     for row in rows:
         out.write(json.dumps(row, separators=(",", ":")) + "\n")
 
 
-def write_csv(out: IO[str], rows: Sequence[Dict[str, object]]) -> None:
+def write_csv(out: IO[str], rows: Sequence[dict[str, object]]) -> None:
     columns = list(FIELDS)
     if any("suppressed_by" in row for row in rows):
         columns.append("suppressed_by")
@@ -44,11 +45,22 @@ def _when(seconds: object) -> str:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def write_table(out: IO[str], rows: Sequence[Dict[str, object]], title: str) -> None:
+def write_table(out: IO[str], rows: Sequence[dict[str, object]], title: str) -> None:
     console = Console(file=out, width=200 if not out.isatty() else None)
     table = Table(title=title, show_lines=False)
-    for column in ("time (UTC)", "analytic", "severity", "score", "device", "app", "destination",
-                   "file", "stages", "context", "confidence"):
+    for column in (
+        "time (UTC)",
+        "analytic",
+        "severity",
+        "score",
+        "device",
+        "app",
+        "destination",
+        "file",
+        "stages",
+        "context",
+        "confidence",
+    ):
         table.add_column(column, overflow="fold")
     if any("suppressed_by" in row for row in rows):
         table.add_column("suppressed by", overflow="fold")
@@ -74,7 +86,7 @@ def write_table(out: IO[str], rows: Sequence[Dict[str, object]], title: str) -> 
     console.print(table)
 
 
-def summary_line(report: Report, findings: List[Finding], suppressed: List[Finding]) -> str:
+def summary_line(report: Report, findings: list[Finding], suppressed: list[Finding]) -> str:
     parts = [f"read {report.read} events"]
     if report.skipped:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in report.skipped.most_common())
@@ -83,8 +95,8 @@ def summary_line(report: Report, findings: List[Finding], suppressed: List[Findi
         parts.append("skipped 0")
     parts.append(f"{report.warnings} warnings")
     parts.append(f"{report.filtered} irrelevant to the analytics")
-    by_analytic: Dict[str, int] = {}
-    by_severity: Dict[str, int] = {}
+    by_analytic: dict[str, int] = {}
+    by_severity: dict[str, int] = {}
     for finding in findings:
         by_analytic[finding.analytic_id] = by_analytic.get(finding.analytic_id, 0) + 1
         by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1

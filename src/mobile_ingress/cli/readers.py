@@ -7,8 +7,9 @@ import csv
 import gzip
 import io
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Iterator, Mapping, Optional
+from typing import IO
 
 JSON_SUFFIXES = (".ndjson", ".jsonl", ".json")
 
@@ -16,8 +17,8 @@ JSON_SUFFIXES = (".ndjson", ".jsonl", ".json")
 @dataclass
 class Raw:
     where: str
-    record: Optional[Mapping[str, object]] = None
-    error: Optional[str] = None
+    record: Mapping[str, object] | None = None
+    error: str | None = None
 
 
 def _base_name(path: str) -> str:
@@ -31,7 +32,7 @@ def _open_text(path: str) -> IO[str]:
     return open(path, encoding="utf-8-sig", errors="replace", newline="")
 
 
-def read_input(path: str, label: Optional[str] = None) -> Iterator[Raw]:
+def read_input(path: str, label: str | None = None) -> Iterator[Raw]:
     """Records of one input file; `label` names it in messages (stdin is read from a copy)."""
     label = label or path
     name = _base_name(label)

@@ -8,8 +8,8 @@ finding whose context may still wait on events not yet seen (see `stream`).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .events import CONTEXT_FIELDS, IN_PROCESS_LOADS, Event
 from .findings import ANALYTIC_BY_PLATFORM, STAGES, Confidence, Finding, ordered
@@ -24,7 +24,7 @@ def evidence_name(event: Event) -> str:
     return event.event_id if event.event_id is not None else f"t={event.time:.3f}".rstrip("0").rstrip(".")
 
 
-def _event_id_key(event: Event) -> Tuple[int, str]:
+def _event_id_key(event: Event) -> tuple[int, str]:
     return (0, event.event_id) if event.event_id is not None else (1, "")
 
 
@@ -34,7 +34,7 @@ class ContextQuery:
 
     event: Event
     field: str
-    app_id: Optional[str]
+    app_id: str | None
     value: object = MISSING
     resolved: bool = False
 
@@ -48,14 +48,14 @@ class Proto:
     """A finding (or a suppressed tuning row) waiting for its context queries."""
 
     finding: Finding
-    queries: List[ContextQuery] = field(default_factory=list)
-    retrievals: List[Event] = field(default_factory=list)  # R and its repeats
+    queries: list[ContextQuery] = field(default_factory=list)
+    retrievals: list[Event] = field(default_factory=list)  # R and its repeats
 
     @property
     def pending(self) -> bool:
         return any(not q.resolved for q in self.queries)
 
-    def context_flags(self) -> Set[str]:
+    def context_flags(self) -> set[str]:
         flags = set()
         for q in self.queries:
             if q.field == "app_state" and q.value == "background":
@@ -73,7 +73,7 @@ class RetrievalCandidate:
 
     proto: Proto
     retrieval: Event
-    key: Tuple[str, Optional[str], str, bool]  # device, app, dest, suppressed
+    key: tuple[str, str | None, str, bool]  # device, app, dest, suppressed
     qualifies: bool  # known bytes at or above the threshold
 
     @property
@@ -81,7 +81,7 @@ class RetrievalCandidate:
         return self.retrieval.time
 
 
-def queries_for(events: Sequence[Event], app_id: Optional[str]) -> List[ContextQuery]:
+def queries_for(events: Sequence[Event], app_id: str | None) -> list[ContextQuery]:
     return [
         ContextQuery(event, name, app_id if name in APP_KEYED else None)
         for event in events
@@ -97,29 +97,29 @@ class DeviceWindow:
         self.live = self._dedupe(events)
         self.retrievals = [e for e in self.live if e.activity == "retrieval"]
         self.retrieval_times = [e.time for e in self.retrievals]
-        self.by_app_dest: Dict[Tuple[Optional[str], str], List[Event]] = {}
+        self.by_app_dest: dict[tuple[str | None, str], list[Event]] = {}
         for r in self.retrievals:
             assert r.dest is not None
             self.by_app_dest.setdefault((r.app_id, r.dest), []).append(r)
         self.stages = [e for e in self.live if e.activity in ("unpack", "load", "handoff")]
         self.stage_times = [e.time for e in self.stages]
-        self.files: List[Tuple[Event, str]] = []
+        self.files: list[tuple[Event, str]] = []
         for e in self.live:
             if e.activity == "file_create":
                 risk = rules.risk_class(e)
                 if risk is not None:
                     self.files.append((e, risk))
         self.file_times = [f.time for f, _ in self.files]
-        self.context: Dict[str, Tuple[List[Tuple[float, str]], List[Event]]] = {}
+        self.context: dict[str, tuple[list[tuple[float, str]], list[Event]]] = {}
         for name in CONTEXT_FIELDS:
             carriers = [e for e in self.live if getattr(e, name) is not None]
             self.context[name] = ([e.position for e in carriers], carriers)
 
-    def _dedupe(self, events: Sequence[Event]) -> List[Event]:
+    def _dedupe(self, events: Sequence[Event]) -> list[Event]:
         """Section 1 duplicates: same event_id and activity, or identical content, within the
         window after another: the earliest (by position) counts."""
-        last_by_id: Dict[Tuple[str, str], float] = {}
-        last_by_content: Dict[str, float] = {}
+        last_by_id: dict[tuple[str, str], float] = {}
+        last_by_content: dict[str, float] = {}
         live = []
         for e in events:
             duplicate = False
@@ -158,22 +158,23 @@ class DeviceWindow:
 
     # Chains ----------------------------------------------------------------------------
 
-    def byte_sum(self, r: Event) -> Optional[float]:
+    def byte_sum(self, r: Event) -> float | None:
         """Known bytes_in over retrievals of the same device, app and destination within the
         window up to R; None when none is known."""
         assert r.dest is not None
-        total: Optional[float] = None
+        total: float | None = None
         for other in self.by_app_dest.get((r.app_id, r.dest), ()):
             if r.time - self.window <= other.time <= r.time and other.bytes_in is not None:
                 total = (total or 0.0) + other.bytes_in
         return total
 
-    def _stages_of(self, f: Event) -> List[Event]:
+    def _stages_of(self, f: Event) -> list[Event]:
         end = f.time + self.window
         lo = bisect_left(self.stage_times, f.time)
         hi = bisect_right(self.stage_times, end)
         direct = [
-            s for s in self.stages[lo:hi]
+            s
+            for s in self.stages[lo:hi]
             if s.file_path == f.file_path or (f.file_hash is not None and s.file_hash == f.file_hash)
         ]
         found = list(direct)
@@ -204,7 +205,7 @@ class DeviceWindow:
                 return True
         return False
 
-    def _suppression(self, r: Event, f: Event, app_id: Optional[str], loaded_in_process: bool) -> Optional[str]:
+    def _suppression(self, r: Event, f: Event, app_id: str | None, loaded_in_process: bool) -> str | None:
         rules = self.rules
         allowed_app = rules.lookups.allowed_app(f.platform, app_id)
         if allowed_app is not None and not loaded_in_process:
@@ -219,7 +220,7 @@ class DeviceWindow:
             return "baseline"
         return None
 
-    def evaluate_file(self, f: Event, risk: str, with_suppressed: bool) -> Optional[Proto]:
+    def evaluate_file(self, f: Event, risk: str, with_suppressed: bool) -> Proto | None:
         """The finding F makes (or, with `with_suppressed`, its suppressed tuning row)."""
         if self._duplicate_file(f):
             return None
@@ -229,8 +230,8 @@ class DeviceWindow:
         threshold = self.rules.settings.ingress_bytes_threshold
         lo = bisect_left(self.retrieval_times, f.time - self.window)
         hi = bisect_right(self.retrieval_times, f.time + self.skew)
-        qualifying: List[Tuple[int, Event, Optional[float]]] = []
-        suppressed: List[Tuple[int, Event, Optional[float], str]] = []
+        qualifying: list[tuple[int, Event, float | None]] = []
+        suppressed: list[tuple[int, Event, float | None, str]] = []
         for r in self.retrievals[lo:hi]:
             if r.platform != f.platform:
                 continue
@@ -264,10 +265,10 @@ class DeviceWindow:
         f: Event,
         risk: str,
         r: Event,
-        total: Optional[float],
-        stage_events: List[Event],
-        load_methods: List[str],
-        reason: Optional[str],
+        total: float | None,
+        stage_events: list[Event],
+        load_methods: list[str],
+        reason: str | None,
     ) -> Proto:
         app_id = r.app_id if r.app_id is not None else f.app_id
         repeats = self.repeats(r, app_id, f.time - self.skew, f.time + self.window)
@@ -306,16 +307,17 @@ class DeviceWindow:
         )
         return Proto(finding, queries_for((r, f), app_id), [r, *repeats])
 
-    def repeats(self, r: Event, app_id: Optional[str], start: float, end: float) -> List[Event]:
+    def repeats(self, r: Event, app_id: str | None, start: float, end: float) -> list[Event]:
         """Other retrievals by the device from R's destination, by the app or by no app."""
         lo = bisect_left(self.retrieval_times, start)
         hi = bisect_right(self.retrieval_times, end)
         return [
-            x for x in self.retrievals[lo:hi]
+            x
+            for x in self.retrievals[lo:hi]
             if x is not r and x.dest == r.dest and (x.app_id is None or x.app_id == app_id)
         ]
 
-    def chains(self, lo: float, hi: float, with_suppressed: bool) -> List[Tuple[Event, Proto]]:
+    def chains(self, lo: float, hi: float, with_suppressed: bool) -> list[tuple[Event, Proto]]:
         out = []
         start = bisect_left(self.file_times, lo)
         stop = bisect_left(self.file_times, hi)
@@ -327,11 +329,11 @@ class DeviceWindow:
 
     # iOS retrieval-only --------------------------------------------------------------------
 
-    def retrieval_candidates(self, lo: float, hi: float, with_suppressed: bool) -> List[RetrievalCandidate]:
+    def retrieval_candidates(self, lo: float, hi: float, with_suppressed: bool) -> list[RetrievalCandidate]:
         """iOS retrievals in [lo, hi) by a managed app with no approved role that are in no
         chain and pass the allowlists and baseline (or, with `with_suppressed`, fail only those)."""
         margin = self.window + self.skew
-        used: Set[int] = set()
+        used: set[int] = set()
         for f, proto in self.chains(lo - margin, hi + margin, with_suppressed=False):
             if f.platform == "ios":
                 used.update(id(e) for e in proto.retrievals)
@@ -349,12 +351,29 @@ class DeviceWindow:
                 continue
             total = self.byte_sum(r)
             finding = Finding(
-                analytic_id="AN1849", platform="ios", device_id=r.device_id, user=r.user,
-                app_id=r.app_id, dest=r.dest or "", dest_ip=r.dest_ip, url=r.url, bytes_in=total,
-                file_path=None, file_name=None, file_hash=None, file_type=None, risk_class=None,
-                stages=["retrieval"], context=["unapproved_role"], first_time=r.time,
-                last_time=r.time, delta_seconds=None, confidence=Confidence.LOW,
-                evidence=[evidence_name(r)], anchor_time=r.time, suppressed_by=reason,
+                analytic_id="AN1849",
+                platform="ios",
+                device_id=r.device_id,
+                user=r.user,
+                app_id=r.app_id,
+                dest=r.dest or "",
+                dest_ip=r.dest_ip,
+                url=r.url,
+                bytes_in=total,
+                file_path=None,
+                file_name=None,
+                file_hash=None,
+                file_type=None,
+                risk_class=None,
+                stages=["retrieval"],
+                context=["unapproved_role"],
+                first_time=r.time,
+                last_time=r.time,
+                delta_seconds=None,
+                confidence=Confidence.LOW,
+                evidence=[evidence_name(r)],
+                anchor_time=r.time,
+                suppressed_by=reason,
             )
             assert r.dest is not None
             out.append(
@@ -367,7 +386,7 @@ class DeviceWindow:
             )
         return out
 
-    def _retrieval_suppression(self, r: Event) -> Optional[str]:
+    def _retrieval_suppression(self, r: Event) -> str | None:
         allowed_app = self.rules.lookups.allowed_app(r.platform, r.app_id)
         if allowed_app is not None:
             return f"mobile_ingress_allowed_apps: {allowed_app.app_id}"
@@ -379,7 +398,7 @@ class DeviceWindow:
         return None
 
 
-def _choose(f: Event, candidates: List[Tuple[int, Event, Optional[float]]]) -> Tuple[int, Event, Optional[float]]:
+def _choose(f: Event, candidates: list[tuple[int, Event, float | None]]) -> tuple[int, Event, float | None]:
     """Section 3: the first rank that has one; within it the latest R at or before F, else the
     earliest after; ties by event_id, then canonical JSON."""
     best_rank = min(c[0] for c in candidates)

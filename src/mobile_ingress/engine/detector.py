@@ -7,8 +7,8 @@ correlation all happen here, so both front ends give the same findings on the sa
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .errors import InvalidEvent
 from .events import Event, normalize_record
@@ -28,10 +28,10 @@ class Report:
 
     read: int = 0
     kept: int = 0
-    skipped: Counter = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
     warnings: int = 0
     filtered: int = 0
-    messages: List[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
     dropped_messages: int = 0
 
     def note(self, message: str) -> None:
@@ -61,12 +61,12 @@ class Detector:
         self.prefilter = Prefilter.build(self.rules, keep_all_retrievals=with_suppressed)
         self.correlator = Correlator(self.rules, order, with_suppressed)
         self.report = Report()
-        self._results: Dict[Tuple[str, bool], Finding] = {}
+        self._results: dict[tuple[str, bool], Finding] = {}
         for warning in lookups.warnings:
             self.report.warnings += 1
             self.report.note(f"warning: {warning}")
 
-    def event_from(self, record: Mapping[str, object], where: str) -> Optional[Event]:
+    def event_from(self, record: Mapping[str, object], where: str) -> Event | None:
         """The normalized event, or None (counted and reported) when it is skipped."""
         self.report.read += 1
         try:
@@ -93,11 +93,11 @@ class Detector:
         if event is not None:
             self.add_event(event)
 
-    def add_records(self, records: Iterable[Tuple[Mapping[str, object], str]]) -> None:
+    def add_records(self, records: Iterable[tuple[Mapping[str, object], str]]) -> None:
         for record, where in records:
             self.add_record(record, where)
 
-    def _collect(self, findings: List[Finding]) -> None:
+    def _collect(self, findings: list[Finding]) -> None:
         for finding in findings:
             key = (finding.finding_id, finding.suppressed_by is not None)
             if key in self._results:
@@ -105,7 +105,7 @@ class Detector:
             else:
                 self._results[key] = finding
 
-    def finish(self) -> Tuple[List[Finding], List[Finding]]:
+    def finish(self) -> tuple[list[Finding], list[Finding]]:
         """Findings, then suppressed tuning rows, each sorted by time and id."""
         self._collect(self.correlator.finish())
         ordered = sorted(self._results.values(), key=lambda f: (f.anchor_time, f.finding_id))

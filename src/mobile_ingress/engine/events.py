@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import Enum
-from typing import Dict, List, Mapping, Optional, Tuple
 
 from .errors import InvalidEvent
 from .hosts import is_loopback, normalize_host, parse_ip, url_host, url_last_segment
@@ -32,33 +32,94 @@ CONTEXT_FIELDS = ("app_state", "device_locked", "recent_user_interaction")
 
 # Output order of the canonical JSON does not matter (keys sorted); this is the set of fields kept.
 _FIELDS = (
-    "_time", "activity", "platform", "device_id", "app_id", "user", "event_id", "dest", "dest_ip",
-    "dest_port", "url", "src_ip", "bytes_in", "retrieval_method", "file_path", "file_name",
-    "file_size", "file_hash", "file_type", "target_path", "load_method", "target_app",
-    "app_state", "device_locked", "recent_user_interaction",
+    "_time",
+    "activity",
+    "platform",
+    "device_id",
+    "app_id",
+    "user",
+    "event_id",
+    "dest",
+    "dest_ip",
+    "dest_port",
+    "url",
+    "src_ip",
+    "bytes_in",
+    "retrieval_method",
+    "file_path",
+    "file_name",
+    "file_size",
+    "file_hash",
+    "file_type",
+    "target_path",
+    "load_method",
+    "target_app",
+    "app_state",
+    "device_locked",
+    "recent_user_interaction",
 )
 
 
 class Event:
     """One normalized event. Plain slots: the correlator keeps a window of these."""
 
-    __slots__ = (*(f for f in _FIELDS if f != "_time"), "time", "url_host", "url_name", "shared", "_canonical", "_content")
+    __slots__ = (
+        "_canonical", "_content", "activity", "app_id", "app_state", "bytes_in", "dest", "dest_ip",
+        "dest_port", "device_id", "device_locked", "event_id", "file_hash", "file_name", "file_path",
+        "file_size", "file_type", "load_method", "platform", "recent_user_interaction",
+        "retrieval_method", "shared", "src_ip", "target_app", "target_path", "time", "url", "url_host",
+        "url_name", "user",
+    )  # fmt: skip
+
+    time: float
+    activity: str
+    platform: str
+    device_id: str
+    app_id: str | None
+    user: str | None
+    event_id: str | None
+    dest: str | None
+    dest_ip: str | None
+    dest_port: float | None
+    url: str | None
+    src_ip: str | None
+    bytes_in: float | None
+    retrieval_method: str | None
+    file_path: str | None
+    file_name: str | None
+    file_size: float | None
+    file_hash: str | None
+    file_type: str | None
+    target_path: str | None
+    load_method: str | None
+    target_app: str | None
+    app_state: str | None
+    device_locked: bool | None
+    recent_user_interaction: bool | None
+    url_host: str | None  # derived: the URL's normalized host
+    url_name: str | None  # derived: the URL's last path segment
+    shared: bool  # derived: an Android file in shared storage
+    _canonical: str | None
+    _content: str | None
 
     def __init__(self, time: float, activity: str, platform: str, device_id: str) -> None:
         self.time = time
         self.activity = activity
         self.platform = platform
         self.device_id = device_id
-        for name in self.__slots__[3:]:
-            if name not in ("time", "_canonical", "_content"):
-                setattr(self, name, None)
+        self.app_id = self.user = self.event_id = self.dest = self.dest_ip = self.url = None
+        self.src_ip = self.retrieval_method = self.file_path = self.file_name = None
+        self.file_hash = self.file_type = self.target_path = self.load_method = None
+        self.target_app = self.app_state = self.url_host = self.url_name = None
+        self.dest_port = self.bytes_in = self.file_size = None
+        self.device_locked = self.recent_user_interaction = None
         self.shared = False
-        self._canonical: Optional[str] = None
-        self._content: Optional[str] = None
+        self._canonical = None
+        self._content = None
 
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         """The normalized fields that are present, `_time` first."""
-        out: Dict[str, object] = {"_time": self.time}
+        out: dict[str, object] = {"_time": self.time}
         for name in _FIELDS[1:]:
             value = getattr(self, name)
             if value is not None:
@@ -85,20 +146,22 @@ class Event:
         return self._content
 
     @property
-    def position(self) -> Tuple[float, str]:
+    def position(self) -> tuple[float, str]:
         """Total order of events: time, then canonical JSON."""
         return (self.time, self.canonical)
 
     def carries_context(self) -> bool:
-        return self.app_state is not None or self.device_locked is not None or (
-            self.recent_user_interaction is not None
+        return (
+            self.app_state is not None
+            or self.device_locked is not None
+            or (self.recent_user_interaction is not None)
         )
 
     def __repr__(self) -> str:
         return f"Event({self.canonical})"
 
 
-def _text(record: Mapping[str, object], name: str) -> Optional[str]:
+def _text(record: Mapping[str, object], name: str) -> str | None:
     value = record.get(name)
     if value is None or isinstance(value, (dict, list)):
         return None
@@ -116,12 +179,12 @@ class _Normalizer:
     def __init__(self, record: Mapping[str, object], lookups: Lookups) -> None:
         self.record = record
         self.lookups = lookups
-        self.warnings: List[str] = []
+        self.warnings: list[str] = []
 
     def warn(self, name: str, value: object, why: str) -> None:
         self.warnings.append(f"{name}={value!r} {why}; counted as absent")
 
-    def number(self, name: str, minimum: float = 0.0) -> Optional[float]:
+    def number(self, name: str, minimum: float = 0.0) -> float | None:
         raw = self.record.get(name)
         if raw is None or raw == "":
             return None
@@ -131,7 +194,7 @@ class _Normalizer:
             return None
         return int(number) if number.is_integer() else number
 
-    def boolean(self, name: str) -> Optional[bool]:
+    def boolean(self, name: str) -> bool | None:
         raw = self.record.get(name)
         if raw is None or raw == "":
             return None
@@ -141,7 +204,7 @@ class _Normalizer:
             self.warn(name, raw, "is not a boolean")
             return None
 
-    def choice(self, name: str, allowed: frozenset, fallback: Optional[str]) -> Optional[str]:
+    def choice(self, name: str, allowed: frozenset[str], fallback: str | None) -> str | None:
         text = _text(self.record, name)
         if text is None:
             return None
@@ -164,14 +227,14 @@ def _resolve_by_ip(lookups: Lookups, ip: str, time: float) -> InventoryRow:
     return rows[0]
 
 
-def _platform_of_device(lookups: Lookups, device_id: str, time: float) -> Optional[str]:
+def _platform_of_device(lookups: Lookups, device_id: str, time: float) -> str | None:
     rows = [row for row in lookups.inventory if row.device_id == device_id and row.platform]
     covering = [row for row in rows if row.covers(time)]
     chosen = covering or rows
     return chosen[0].platform if chosen else None
 
 
-def normalize_record(record: Mapping[str, object], lookups: Lookups) -> Tuple[Event, List[str]]:
+def normalize_record(record: Mapping[str, object], lookups: Lookups) -> tuple[Event, list[str]]:
     """A validated Event and its warnings; InvalidEvent (with the reason) when it must be skipped."""
     n = _Normalizer(record, lookups)
     time = parse_time(record.get("_time"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Dict, List, Optional
 
 from .timeparse import round_ms
 
@@ -17,10 +16,32 @@ STAGES = ("retrieval", "staging", "unpack", "load", "handoff", "repeat_retrieval
 CONTEXTS = ("background", "device_locked", "no_user_interaction", "unapproved_role")
 
 FIELDS = (
-    "finding_id", "analytic_id", "detection_strategy", "technique_id", "platform", "device_id",
-    "user", "app_id", "dest", "dest_ip", "url", "bytes_in", "file_path", "file_hash", "file_type",
-    "risk_class", "stages", "context", "first_time", "last_time", "delta_seconds", "risk_score",
-    "severity", "confidence", "evidence", "explanation",
+    "finding_id",
+    "analytic_id",
+    "detection_strategy",
+    "technique_id",
+    "platform",
+    "device_id",
+    "user",
+    "app_id",
+    "dest",
+    "dest_ip",
+    "url",
+    "bytes_in",
+    "file_path",
+    "file_hash",
+    "file_type",
+    "risk_class",
+    "stages",
+    "context",
+    "first_time",
+    "last_time",
+    "delta_seconds",
+    "risk_score",
+    "severity",
+    "confidence",
+    "evidence",
+    "explanation",
 )
 LIST_FIELDS = ("stages", "context", "evidence")
 
@@ -43,14 +64,19 @@ class Confidence(str, Enum):
 BASE_CHAIN = 25
 BASE_RETRIEVAL_ONLY = 10
 CLASS_POINTS = {
-    "package": 20, "executable": 20, "library": 20, "overlay": 15,
-    "script": 10, "archive": 10, "opaque": 10,
+    "package": 20,
+    "executable": 20,
+    "library": 20,
+    "overlay": 15,
+    "script": 10,
+    "archive": 10,
+    "opaque": 10,
 }
 STAGE_POINTS = {"unpack": 10, "load": 20, "handoff": 15, "repeat_retrieval": 10}
 CONTEXT_POINTS = {"background": 10, "device_locked": 10, "no_user_interaction": 5, "unapproved_role": 10}
 
 
-def risk_score(retrieval_only: bool, risk_class: Optional[str], stages: List[str], context: List[str]) -> int:
+def risk_score(retrieval_only: bool, risk_class: str | None, stages: list[str], context: list[str]) -> int:
     score = BASE_RETRIEVAL_ONLY if retrieval_only else BASE_CHAIN
     score += CLASS_POINTS.get(risk_class or "", 0)
     score += sum(STAGE_POINTS.get(stage, 0) for stage in stages)
@@ -68,12 +94,12 @@ def severity_of(score: int) -> Severity:
     return Severity.CRITICAL
 
 
-def make_finding_id(analytic_id: str, device_id: str, app_id: Optional[str], subject: str, time: float) -> str:
-    parts = [analytic_id, device_id, app_id or "", subject, str(int(round(time * 1000)))]
+def make_finding_id(analytic_id: str, device_id: str, app_id: str | None, subject: str, time: float) -> str:
+    parts = [analytic_id, device_id, app_id or "", subject, str(round(time * 1000))]
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def ordered(items: List[str], order: tuple) -> List[str]:
+def ordered(items: list[str], order: tuple[str, ...]) -> list[str]:
     return [item for item in order if item in items]
 
 
@@ -82,27 +108,27 @@ class Finding:
     analytic_id: str
     platform: str
     device_id: str
-    user: Optional[str]
-    app_id: Optional[str]
+    user: str | None
+    app_id: str | None
     dest: str
-    dest_ip: Optional[str]
-    url: Optional[str]
-    bytes_in: Optional[float]
-    file_path: Optional[str]
-    file_name: Optional[str]
-    file_hash: Optional[str]
-    file_type: Optional[str]
-    risk_class: Optional[str]
-    stages: List[str]
-    context: List[str]
+    dest_ip: str | None
+    url: str | None
+    bytes_in: float | None
+    file_path: str | None
+    file_name: str | None
+    file_hash: str | None
+    file_type: str | None
+    risk_class: str | None
+    stages: list[str]
+    context: list[str]
     first_time: float
     last_time: float
-    delta_seconds: Optional[float]
+    delta_seconds: float | None
     confidence: Confidence
-    evidence: List[str]
+    evidence: list[str]
     anchor_time: float  # F's time, or R's for a retrieval-only finding
-    load_methods: List[str] = field(default_factory=list)
-    suppressed_by: Optional[str] = None
+    load_methods: list[str] = field(default_factory=list)
+    suppressed_by: str | None = None
 
     @property
     def retrieval_only(self) -> bool:
@@ -132,10 +158,10 @@ class Finding:
     def explanation(self) -> str:
         return explain(self)
 
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         """Contract section 4 fields in order (plus `suppressed_by` on a tuning row)."""
         score = self.risk_score
-        out: Dict[str, object] = {
+        out: dict[str, object] = {
             "finding_id": self.finding_id,
             "analytic_id": self.analytic_id,
             "detection_strategy": DETECTION_STRATEGY,
@@ -168,7 +194,7 @@ class Finding:
         return out
 
 
-def _number(value: Optional[float]) -> Optional[float]:
+def _number(value: float | None) -> float | None:
     if value is None:
         return None
     return int(value) if float(value).is_integer() else value
@@ -179,7 +205,7 @@ def _seconds(value: float) -> str:
     return f"{text} second" + ("" if text == "1" else "s")
 
 
-def _join(words: List[str]) -> str:
+def _join(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]

@@ -4,7 +4,7 @@ more segments. Allowed paths are case-sensitive; risk patterns are not."""
 from __future__ import annotations
 
 import re
-from typing import Pattern
+from re import Pattern
 
 
 def _segment(text: str) -> str:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Union
 from urllib.parse import urlsplit
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
-def parse_ip(text: str) -> Optional[IPAddress]:
+def parse_ip(text: str) -> IPAddress | None:
     """The address in `text` (IPv4-mapped IPv6 unwrapped to IPv4), or None."""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
@@ -36,7 +36,7 @@ def _strip_port(text: str) -> str:
     return text
 
 
-def normalize_host(value: object) -> Optional[str]:
+def normalize_host(value: object) -> str | None:
     """Canonical form of a host name or IP; None when it is empty or cannot be IDNA encoded."""
     if not isinstance(value, str):
         return None
@@ -60,7 +60,7 @@ def normalize_host(value: object) -> Optional[str]:
     return ".".join(labels)
 
 
-def url_host(url: object) -> Optional[str]:
+def url_host(url: object) -> str | None:
     """The normalized host of a URL, or None when it has none."""
     if not isinstance(url, str) or not url.strip():
         return None
@@ -75,7 +75,7 @@ def url_host(url: object) -> Optional[str]:
     return normalize_host(netloc)
 
 
-def url_last_segment(url: object) -> Optional[str]:
+def url_last_segment(url: object) -> str | None:
     """The last path segment of a URL (no query or fragment), or None."""
     if not isinstance(url, str) or not url.strip():
         return None
@@ -88,7 +88,7 @@ def url_last_segment(url: object) -> Optional[str]:
     return segment or None
 
 
-def is_loopback(host: Optional[str]) -> bool:
+def is_loopback(host: str | None) -> bool:
     if host is None:
         return False
     address = parse_ip(host)
@@ -102,7 +102,7 @@ class HostPattern:
     text: str
     kind: str  # "any", "host", "suffix", "ip", "cidr"
     host: str = ""
-    network: Optional[IPNetwork] = None
+    network: IPNetwork | None = None
 
     @classmethod
     def parse(cls, cell: str) -> HostPattern:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Pattern, Sequence, Tuple
+from re import Pattern
+from typing import Callable
 
 from .errors import LookupFileError
 from .globs import compile_glob
@@ -23,7 +25,7 @@ RISK_FIELDS = ("file_name", "file_type", "file_path")
 PLATFORMS = ("android", "ios")
 NOEXT = "<noext>"
 
-COLUMNS: Dict[str, Tuple[str, ...]] = {
+COLUMNS: dict[str, tuple[str, ...]] = {
     "allowed_apps": ("platform", "app_id", "roles", "comment"),
     "allowed_destinations": ("destination", "app_id", "comment"),
     "allowed_paths": ("platform", "app_id", "path_pattern", "comment"),
@@ -42,7 +44,7 @@ def lookup_name(name: str) -> str:
 
 @dataclass
 class Row:
-    values: Dict[str, str]
+    values: dict[str, str]
     where: str  # "file:line" or "collection:key", for messages
 
 
@@ -51,10 +53,10 @@ class LookupSource:
     """One place a lookup may come from. `read` returns its rows, or None when it does not exist."""
 
     label: str
-    read: Callable[[], Optional[List[Row]]]
+    read: Callable[[], list[Row] | None]
 
 
-def rows_from_csv(text: str, label: str) -> List[Row]:
+def rows_from_csv(text: str, label: str) -> list[Row]:
     """Rows of a lookup CSV (byte-order mark stripped; the header is line 1)."""
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -73,7 +75,7 @@ def rows_from_csv(text: str, label: str) -> List[Row]:
 
 
 def csv_file_source(path: str) -> LookupSource:
-    def read() -> Optional[List[Row]]:
+    def read() -> list[Row] | None:
         try:
             with open(path, encoding="utf-8", newline="") as handle:
                 return rows_from_csv(handle.read(), path)
@@ -85,7 +87,7 @@ def csv_file_source(path: str) -> LookupSource:
     return LookupSource(path, read)
 
 
-def choose_rows(name: str, sources: Sequence[LookupSource]) -> Tuple[str, List[Row]]:
+def choose_rows(name: str, sources: Sequence[LookupSource]) -> tuple[str, list[Row]]:
     """The first non-empty source's rows, and its label (empty label when none has rows)."""
     for source in sources:
         rows = source.read()
@@ -94,15 +96,13 @@ def choose_rows(name: str, sources: Sequence[LookupSource]) -> Tuple[str, List[R
     return "", []
 
 
-def _active(rows: Iterable[Row], name: str, warnings: List[str]) -> List[Row]:
+def _active(rows: Iterable[Row], name: str, warnings: list[str]) -> list[Row]:
     needed = COLUMNS[name]
     active = []
     for row in rows:
         missing = [column for column in needed if column not in row.values]
         if missing and missing != ["comment"] and missing != ["source"] and missing != ["count"]:
-            raise LookupFileError(
-                f"{row.where}: {lookup_name(name)} lacks column(s) {', '.join(missing)}"
-            )
+            raise LookupFileError(f"{row.where}: {lookup_name(name)} lacks column(s) {', '.join(missing)}")
         disabled = row.values.get("disabled", "").strip()
         if disabled:
             try:
@@ -159,7 +159,7 @@ class RiskPattern:
     platform: str
     field: str
     pattern: str
-    regex: Optional[Pattern[str]]  # None for <noext>
+    regex: Pattern[str] | None  # None for <noext>
     risk_class: str
 
 
@@ -167,7 +167,7 @@ class RiskPattern:
 class BaselineEntry:
     app_id: str
     pattern: HostPattern
-    first_seen: Optional[float]
+    first_seen: float | None
 
 
 @dataclass(frozen=True)
@@ -181,11 +181,11 @@ class ManagedApp:
 @dataclass(frozen=True)
 class InventoryRow:
     device_id: str
-    platform: Optional[str]
-    ip: Optional[str]
+    platform: str | None
+    ip: str | None
     user: str
-    first_seen: Optional[float]
-    last_seen: Optional[float]
+    first_seen: float | None
+    last_seen: float | None
 
     def covers(self, time: float) -> bool:
         return (self.first_seen is None or self.first_seen <= time) and (
@@ -193,7 +193,7 @@ class InventoryRow:
         )
 
 
-def _roles(text: str) -> List[str]:
+def _roles(text: str) -> list[str]:
     return [role.strip() for role in text.split("|") if role.strip()]
 
 
@@ -201,18 +201,20 @@ def _roles(text: str) -> List[str]:
 class Lookups:
     """All seven lookups, typed. `sources` names where each came from; `warnings` the bad rows."""
 
-    allowed_apps: List[AllowedApp] = field(default_factory=list)
-    allowed_destinations: List[AllowedDestination] = field(default_factory=list)
-    allowed_paths: List[AllowedPath] = field(default_factory=list)
-    risk_patterns: List[RiskPattern] = field(default_factory=list)
-    baseline: List[BaselineEntry] = field(default_factory=list)
-    managed_apps: Dict[Tuple[str, str], ManagedApp] = field(default_factory=dict)
-    inventory: List[InventoryRow] = field(default_factory=list)
-    sources: Dict[str, str] = field(default_factory=dict)
-    warnings: List[str] = field(default_factory=list)
+    allowed_apps: list[AllowedApp] = field(default_factory=list)
+    allowed_destinations: list[AllowedDestination] = field(default_factory=list)
+    allowed_paths: list[AllowedPath] = field(default_factory=list)
+    risk_patterns: list[RiskPattern] = field(default_factory=list)
+    baseline: list[BaselineEntry] = field(default_factory=list)
+    managed_apps: dict[tuple[str, str], ManagedApp] = field(default_factory=dict)
+    inventory: list[InventoryRow] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_rows(cls, rows: Mapping[str, Sequence[Row]], sources: Optional[Mapping[str, str]] = None) -> Lookups:
+    def from_rows(
+        cls, rows: Mapping[str, Sequence[Row]], sources: Mapping[str, str] | None = None
+    ) -> Lookups:
         tables = cls(sources=dict(sources or {}))
         for name in LOOKUP_NAMES:
             for row in _active(rows.get(name, ()), name, tables.warnings):
@@ -224,8 +226,8 @@ class Lookups:
 
     @classmethod
     def load(cls, sources: Mapping[str, Sequence[LookupSource]]) -> Lookups:
-        chosen: Dict[str, Sequence[Row]] = {}
-        labels: Dict[str, str] = {}
+        chosen: dict[str, Sequence[Row]] = {}
+        labels: dict[str, str] = {}
         for name in LOOKUP_NAMES:
             labels[name], chosen[name] = choose_rows(name, sources.get(name, ()))
         return cls.from_rows(chosen, labels)
@@ -272,7 +274,9 @@ class Lookups:
             if not text:
                 raise ValueError("dest is empty")
             first_seen = parse_optional_time(_cell(row, "first_seen"))
-            self.baseline.append(BaselineEntry(_any(_cell(row, "app_id")), HostPattern.parse(text), first_seen))
+            self.baseline.append(
+                BaselineEntry(_any(_cell(row, "app_id")), HostPattern.parse(text), first_seen)
+            )
         elif name == "managed_apps":
             app = _cell(row, "app_id")
             if not app:
@@ -281,8 +285,8 @@ class Lookups:
             roles = _roles(_cell(row, "approved_roles"))
             approved = [role for role in roles if role in ROLES]
             if len(approved) < len(roles):
-                bad = ", ".join(role for role in roles if role not in ROLES)
-                self.warnings.append(f"{row.where}: unknown role(s) {bad} ignored")
+                unknown = ", ".join(role for role in roles if role not in ROLES)
+                self.warnings.append(f"{row.where}: unknown role(s) {unknown} ignored")
             platform = _platform(row)
             self.managed_apps[(platform, app)] = ManagedApp(platform, app, managed, bool(approved))
         elif name == "device_inventory":
@@ -307,12 +311,12 @@ class Lookups:
 
     # Questions the rules ask -------------------------------------------------------------
 
-    def managed_app(self, platform: str, app_id: Optional[str]) -> Optional[ManagedApp]:
+    def managed_app(self, platform: str, app_id: str | None) -> ManagedApp | None:
         if app_id is None:
             return None
         return self.managed_apps.get((platform, app_id)) or self.managed_apps.get(("*", app_id))
 
-    def allowed_app(self, platform: str, app_id: Optional[str]) -> Optional[AllowedApp]:
+    def allowed_app(self, platform: str, app_id: str | None) -> AllowedApp | None:
         if app_id is None:
             return None
         for row in self.allowed_apps:

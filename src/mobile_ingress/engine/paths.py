@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 DOWNLOADS_PROVIDER = "com.android.providers.downloads"
 
@@ -25,7 +24,7 @@ _REMAPS = [
 
 def _resolve(path: str) -> str:
     absolute = path.startswith("/")
-    stack: list = []
+    stack: list[str] = []
     for part in path.split("/"):
         if part in ("", "."):
             continue
@@ -49,14 +48,14 @@ def normalize_path(value: str, platform: str) -> str:
     probe = text + "/"
     for old, new in _REMAPS:
         if probe.startswith(old):
-            text = (new + probe[len(old):]).rstrip("/") or "/"
+            text = (new + probe[len(old) :]).rstrip("/") or "/"
             probe = text + "/"
     if platform == "ios" and probe.startswith("/var/"):
         text = "/private" + text
     return text
 
 
-def android_app_from_path(path: str) -> Optional[str]:
+def android_app_from_path(path: str) -> str | None:
     for pattern in _ANDROID_APP_PATHS:
         match = pattern.match(path)
         if match:

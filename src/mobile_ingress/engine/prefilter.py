@@ -14,13 +14,12 @@ of it, such as the Splunk base search) earlier never changes the findings. An ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Tuple
 
 from .events import CONTEXT_FIELDS, Event
 from .lookups import RiskPattern
 from .rules import Rules
 
-ALWAYS_KEPT: FrozenSet[str] = frozenset({"state", "unpack", "load", "handoff"})
+ALWAYS_KEPT: frozenset[str] = frozenset({"state", "unpack", "load", "handoff"})
 
 
 @dataclass(frozen=True)
@@ -29,9 +28,9 @@ class Prefilter:
 
     rules: Rules
     keep_all_retrievals: bool = False
-    always_kept: FrozenSet[str] = ALWAYS_KEPT
-    context_fields: Tuple[str, ...] = CONTEXT_FIELDS
-    risk_patterns: Tuple[RiskPattern, ...] = field(default=())
+    always_kept: frozenset[str] = ALWAYS_KEPT
+    context_fields: tuple[str, ...] = CONTEXT_FIELDS
+    risk_patterns: tuple[RiskPattern, ...] = field(default=())
 
     @classmethod
     def build(cls, rules: Rules, keep_all_retrievals: bool = False) -> Prefilter:
@@ -58,10 +57,10 @@ class Prefilter:
                 return True
         return False
 
-    def describe(self) -> Dict[str, object]:
+    def describe(self) -> dict[str, object]:
         """The predicate as data: activities always kept, context fields, risk patterns by
         platform and field, and the destinations whose retrievals are dropped."""
-        patterns: Dict[str, Dict[str, List[str]]] = {}
+        patterns: dict[str, dict[str, list[str]]] = {}
         for row in self.risk_patterns:
             patterns.setdefault(row.platform, {}).setdefault(row.field, []).append(row.pattern)
         return {

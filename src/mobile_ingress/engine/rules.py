@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
+from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 from .events import Event
 from .hosts import HostPattern, parse_ip
@@ -16,10 +17,10 @@ T = TypeVar("T")
 class HostIndex(Generic[T]):
     """Rows keyed by a HostPattern, found for a host without scanning every row."""
 
-    def __init__(self, rows: Sequence[Tuple[HostPattern, T]]) -> None:
-        self._exact: Dict[str, List[T]] = {}
-        self._suffix: Dict[str, List[T]] = {}
-        self._other: List[Tuple[HostPattern, T]] = []
+    def __init__(self, rows: Sequence[tuple[HostPattern, T]]) -> None:
+        self._exact: dict[str, list[T]] = {}
+        self._suffix: dict[str, list[T]] = {}
+        self._other: list[tuple[HostPattern, T]] = []
         for pattern, row in rows:
             if pattern.kind in ("host", "ip"):
                 self._exact.setdefault(pattern.host, []).append(row)
@@ -28,9 +29,9 @@ class HostIndex(Generic[T]):
             else:
                 self._other.append((pattern, row))
 
-    def find(self, host: str) -> List[T]:
+    def find(self, host: str) -> list[T]:
         """Rows whose pattern matches `host` (normalized), in the order they were given."""
-        found: List[T] = list(self._exact.get(host, ()))
+        found: list[T] = list(self._exact.get(host, ()))
         if parse_ip(host) is None:
             labels = host.split(".")
             for i in range(len(labels)):
@@ -39,7 +40,7 @@ class HostIndex(Generic[T]):
         return found
 
 
-def retrieval_hosts(r: Event) -> List[str]:
+def retrieval_hosts(r: Event) -> list[str]:
     """The identities a retrieval is checked by: its dest, dest_ip and URL host."""
     hosts = []
     for host in (r.dest, r.dest_ip, r.url_host):
@@ -59,7 +60,7 @@ class Rules:
         )
         self.baseline: HostIndex[BaselineEntry] = HostIndex([(row.pattern, row) for row in lookups.baseline])
 
-    def risk_class(self, f: Event) -> Optional[str]:
+    def risk_class(self, f: Event) -> str | None:
         """The risk class of the first risk pattern row that the staged file matches."""
         for row in self.lookups.risk_patterns:
             if row.platform not in ("*", f.platform):
@@ -78,7 +79,7 @@ class Rules:
                 return row.risk_class
         return None
 
-    def allowed_path(self, f: Event, app_id: Optional[str]) -> Optional[AllowedPath]:
+    def allowed_path(self, f: Event, app_id: str | None) -> AllowedPath | None:
         assert f.file_path is not None
         apps = ("*", f.app_id, app_id)
         for row in self.lookups.allowed_paths:
@@ -86,14 +87,14 @@ class Rules:
                 return row
         return None
 
-    def allowed_destination(self, r: Event, app_id: Optional[str]) -> Optional[AllowedDestination]:
+    def allowed_destination(self, r: Event, app_id: str | None) -> AllowedDestination | None:
         for host in retrieval_hosts(r):
             for row in self.destinations.find(host):
                 if row.app_id == "*" or row.app_id == app_id:
                     return row
         return None
 
-    def baselined(self, r: Event, app_id: Optional[str]) -> Optional[BaselineEntry]:
+    def baselined(self, r: Event, app_id: str | None) -> BaselineEntry | None:
         horizon = r.time - self.settings.time_window
         for host in retrieval_hosts(r):
             for row in self.baseline.find(host):
@@ -103,12 +104,12 @@ class Rules:
                     return row
         return None
 
-    def unapproved_role(self, platform: str, app_id: Optional[str]) -> bool:
+    def unapproved_role(self, platform: str, app_id: str | None) -> bool:
         managed = self.lookups.managed_app(platform, app_id)
         return managed is not None and managed.managed and not managed.approved
 
 
-def app_relation(r: Event, f: Event) -> Optional[int]:
+def app_relation(r: Event, f: Event) -> int | None:
     """The rank (2 to 4) that the app rule of section 3 lets R and F correlate at, or None.
 
     2: same app; 3: R without app; 4: F in shared storage without app, or a DownloadManager

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Any
 
 from .errors import SettingError
 from .timeparse import parse_number
@@ -43,9 +44,9 @@ class Settings:
         return 5 * self.time_window + 3 * self.clock_skew + 1.0
 
     def with_values(self, values: Mapping[str, object]) -> Settings:
-        updates = {}
+        updates: dict[str, Any] = {}
         for name, raw in values.items():
-            key = name[len(PREFIX):] if name.startswith(PREFIX) else name
+            key = name[len(PREFIX) :] if name.startswith(PREFIX) else name
             updates[key] = parse_setting(key, raw)
         return replace(self, **updates)
 

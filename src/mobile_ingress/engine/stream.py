@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Dict, List, Optional, Tuple
+from typing import Optional
 
 from .chain import APP_KEYED, MISSING, DeviceWindow, Proto, RetrievalCandidate, evidence_name
 from .errors import OrderViolation
@@ -34,7 +34,7 @@ class Order(str, Enum):
     ANY = "any"
 
 
-RunKey = Tuple[str, Optional[str], str, bool]
+RunKey = tuple[str, Optional[str], str, bool]
 
 
 class Correlator:
@@ -46,21 +46,21 @@ class Correlator:
         self.order = order
         self.with_suppressed = with_suppressed
         self.reach = self.settings.reach
-        self.buffer: Dict[str, List[Event]] = {}
+        self.buffer: dict[str, list[Event]] = {}
         self.retained = 0
         self.max_retained = 0
         self.t_max = -math.inf
         self.t_min = math.inf
         self.frontier = -math.inf if order != Order.DESC else math.inf
         self.done = -math.inf if order != Order.DESC else math.inf  # ASC: done below; DESC: above
-        self.base: Dict[Tuple[str, str, Optional[str]], object] = {}
-        self.pending: Dict[str, List[Proto]] = {}
-        self.runs: Dict[RunKey, List[RetrievalCandidate]] = {}
+        self.base: dict[tuple[str, str, str | None], object] = {}
+        self.pending: dict[str, list[Proto]] = {}
+        self.runs: dict[RunKey, list[RetrievalCandidate]] = {}
         self.finished = False
 
     # Input ---------------------------------------------------------------------------------
 
-    def add(self, event: Event) -> List[Finding]:
+    def add(self, event: Event) -> list[Finding]:
         t = event.time
         if self.order == Order.ASC and t < self.frontier:
             raise OrderViolation(f"event at {t} arrived after events up to {self.frontier} were final")
@@ -81,7 +81,7 @@ class Correlator:
             return self._batch(lo, self.done, floor=self.t_min)
         return []
 
-    def finish(self) -> List[Finding]:
+    def finish(self) -> list[Finding]:
         if self.finished:
             return []
         self.finished = True
@@ -102,8 +102,8 @@ class Correlator:
 
     # One batch: anchors in [lo, hi) become final ---------------------------------------------
 
-    def _batch(self, lo: float, hi: float, floor: float) -> List[Finding]:
-        ready: List[Proto] = []
+    def _batch(self, lo: float, hi: float, floor: float) -> list[Finding]:
+        ready: list[Proto] = []
         for device, events in self.buffer.items():
             events.sort(key=lambda e: e.position)
             window = DeviceWindow(events, self.rules)
@@ -118,7 +118,7 @@ class Correlator:
                 self._resolve(proto, window, device, floor)
             ready.extend(waiting)
         ready.extend(self._close_runs(lo, hi))
-        out: List[Finding] = []
+        out: list[Finding] = []
         for proto in ready:
             if proto.pending:
                 device = proto.finding.device_id
@@ -171,19 +171,19 @@ class Correlator:
 
     # iOS retrieval-only grouping -------------------------------------------------------------
 
-    def _close_runs(self, lo: float, hi: float) -> List[Proto]:
+    def _close_runs(self, lo: float, hi: float) -> list[Proto]:
         """Group candidates whose run (candidates less than a window apart) can no longer grow."""
         window = self.settings.time_window
-        out: List[Proto] = []
+        out: list[Proto] = []
         for key in list(self.runs):
             candidates = sorted(self.runs[key], key=lambda c: c.retrieval.position)
-            runs: List[List[RetrievalCandidate]] = []
+            runs: list[list[RetrievalCandidate]] = []
             for candidate in candidates:
                 if runs and candidate.time - runs[-1][-1].time <= window:
                     runs[-1].append(candidate)
                 else:
                     runs.append([candidate])
-            keep: List[RetrievalCandidate] = []
+            keep: list[RetrievalCandidate] = []
             for run in runs:
                 closed = (
                     self.finished
@@ -202,7 +202,7 @@ class Correlator:
 
     # Output --------------------------------------------------------------------------------
 
-    def _finalize(self, proto: Proto) -> Optional[Finding]:
+    def _finalize(self, proto: Proto) -> Finding | None:
         finding = proto.finding
         flags = proto.context_flags()
         finding.context = ordered(list(set(finding.context) | flags), CONTEXTS)
@@ -216,10 +216,10 @@ class Correlator:
         return finding
 
 
-def _group(run: List[RetrievalCandidate], window: float) -> List[Proto]:
+def _group(run: list[RetrievalCandidate], window: float) -> list[Proto]:
     """Section 3: the first qualifying retrieval starts a finding; the run's later retrievals
     within the window of it join as repeat_retrieval; the next group starts after that."""
-    out: List[Proto] = []
+    out: list[Proto] = []
     index = 0
     while index < len(run):
         first = run[index]
@@ -234,7 +234,9 @@ def _group(run: List[RetrievalCandidate], window: float) -> List[Proto]:
         finding = first.proto.finding
         if joiners:
             finding.stages = ordered([*finding.stages, "repeat_retrieval"], STAGES)
-            finding.evidence = [evidence_name(first.retrieval)] + [evidence_name(j.retrieval) for j in joiners]
+            finding.evidence = [evidence_name(first.retrieval)] + [
+                evidence_name(j.retrieval) for j in joiners
+            ]
             finding.last_time = max(j.time for j in joiners)
         out.append(first.proto)
     return out

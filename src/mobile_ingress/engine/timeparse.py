@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Optional
 
 from .errors import InvalidEvent
 
@@ -16,7 +15,7 @@ _ISO = re.compile(
 )
 
 
-def parse_number(value: object) -> Optional[float]:
+def parse_number(value: object) -> float | None:
     """A finite number from an int, float or numeric string; None when it is not one."""
     if isinstance(value, bool):
         return None
@@ -71,7 +70,7 @@ def parse_time(value: object) -> float:
     raise InvalidEvent("invalid _time (not a time)", repr(value))
 
 
-def parse_optional_time(value: object) -> Optional[float]:
+def parse_optional_time(value: object) -> float | None:
     """A time cell of a lookup: empty means open-ended (None)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
