@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 SHIPPED = Path(__file__).resolve().parents[2] / "package" / "lookups"
 WINDOW = 300.0
@@ -42,7 +42,7 @@ def parse_time(v: Any) -> float:
     return x / 1000 if x >= 1e11 else x
 
 
-def norm_host(h: Optional[str]) -> Optional[str]:
+def norm_host(h: str | None) -> str | None:
     if not h:
         return None
     h = h.strip().lower()
@@ -53,13 +53,13 @@ def norm_host(h: Optional[str]) -> Optional[str]:
     return h.rstrip(".")
 
 
-def url_host(url: Optional[str]) -> Optional[str]:
+def url_host(url: str | None) -> str | None:
     if not url or "://" not in url:
         return None
     return norm_host(url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0])
 
 
-def as_ip(h: str) -> Optional[Any]:
+def as_ip(h: str) -> Any | None:
     try:
         a = ipaddress.ip_address(h)
     except ValueError:
@@ -127,7 +127,7 @@ def norm_path(p: str) -> str:
     return "/" + "/".join(parts) + ("/" if p.endswith("/") and parts else "")
 
 
-def app_from_path(p: str) -> Optional[str]:
+def app_from_path(p: str) -> str | None:
     for rx in (r"^/data/data/([^/]+)/", r"^/data/user(?:_de)?/\d+/([^/]+)/",
                r"^/mnt/expand/[^/]+/user/\d+/([^/]+)/",
                r"^/storage/emulated/\d+/Android/(?:data|obb|media)/([^/]+)/"):
@@ -172,7 +172,7 @@ class Reference:
         self.path_rx = [(r["platform"], r["app_id"], glob_re(r["path_pattern"])) for r in self.allowed_paths]
 
     # ------------------------------------------------------------ lookups
-    def resolve(self, e: dict[str, Any]) -> tuple[Optional[str], Optional[str]]:
+    def resolve(self, e: dict[str, Any]) -> tuple[str | None, str | None]:
         rows = []
         for row in self.inventory:
             if e.get("device_id"):
@@ -206,7 +206,7 @@ class Reference:
                 return True
         return False
 
-    def allowed_path(self, platform: str, apps: list[Optional[str]], path: str) -> bool:
+    def allowed_path(self, platform: str, apps: list[str | None], path: str) -> bool:
         for plat, app, rx in self.path_rx:
             if plat not in ("", "*", platform):
                 continue
@@ -216,7 +216,7 @@ class Reference:
                 return True
         return False
 
-    def app_allowlisted(self, platform: str, app: Optional[str]) -> bool:
+    def app_allowlisted(self, platform: str, app: str | None) -> bool:
         return bool(app) and any(r["platform"] in ("", "*", platform) and r["app_id"] == app
                                  for r in self.allowed_apps)
 
@@ -224,7 +224,7 @@ class Reference:
         hosts = (norm_host(r.get("dest")), norm_host(r.get("dest_ip")), url_host(r.get("url")))
         return [h for h in hosts if h]
 
-    def dest_allowed(self, r: dict[str, Any], app: Optional[str]) -> bool:
+    def dest_allowed(self, r: dict[str, Any], app: str | None) -> bool:
         for row in self.allowed_dest:
             if row["app_id"] not in ("", "*", app):
                 continue
@@ -232,7 +232,7 @@ class Reference:
                 return True
         return False
 
-    def baselined(self, r: dict[str, Any], app: Optional[str]) -> bool:
+    def baselined(self, r: dict[str, Any], app: str | None) -> bool:
         for row in self.baseline:
             if row["app_id"] not in ("*", app):
                 continue
@@ -242,14 +242,14 @@ class Reference:
                 return True
         return False
 
-    def unapproved(self, platform: str, app: Optional[str]) -> bool:
+    def unapproved(self, platform: str, app: str | None) -> bool:
         for row in self.managed:
             managed = row["managed"].lower() in ("true", "1", "yes")
             if row["platform"] == platform and row["app_id"] == app and managed:
                 return not row["approved_roles"]
         return False
 
-    def managed_no_role(self, platform: str, app: Optional[str]) -> bool:
+    def managed_no_role(self, platform: str, app: str | None) -> bool:
         return self.unapproved(platform, app)
 
     # ------------------------------------------------------------ run
@@ -295,7 +295,7 @@ class Reference:
             evs[:] = kept
         return per_dev
 
-    def bytes_sum(self, evs: list[dict[str, Any]], r: dict[str, Any]) -> Optional[int]:
+    def bytes_sum(self, evs: list[dict[str, Any]], r: dict[str, Any]) -> int | None:
         total, known = 0, False
         for x in evs:
             if x["activity"] != "retrieval" or x.get("app_id") != r.get("app_id") or x["ndest"] != r["ndest"]:
@@ -306,7 +306,7 @@ class Reference:
         return total if known else None
 
     def context(self, evs: list[dict[str, Any]], probes: list[dict[str, Any]],
-                app: Optional[str]) -> list[str]:
+                app: str | None) -> list[str]:
         flags = set()
         for p in probes:
             locked, state, rui = None, None, None

@@ -5,6 +5,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mobile_ingress.simulate.cases import CASES
 from mobile_ingress.simulate.lookups import host_matches
 
@@ -151,3 +153,25 @@ def test_labels_hold_in_shuffled_order_on_a_busier_fleet(tmp_path: Path) -> None
     rows = truth(tmp_path)
     expected = {key(r) for r in rows if r["expected"]}
     assert {key(f) for f in Reference(tmp_path).findings()} == expected
+
+
+def test_context_is_set_before_a_file_that_precedes_its_retrieval(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """F up to clock_skew before R, written by another app, without app, or seen after a flow: the
+    context the case intends still holds at F (the simulator checks this itself and raises)."""
+    from mobile_ingress.simulate import plan, simulate
+    from mobile_ingress.simulate.cases import CaseDef, _chain
+
+    cases = [CaseDef(f"neg_{i}", "android", True, _chain(kind=k, delta_s=-9.5, mood=m, **kw))
+             for i, (k, m, kw) in enumerate([
+                 ("apk", "fg", {"method": "download_manager", "f_mode": "provider", "where": "download"}),
+                 ("apk", "locked", {"f_mode": "shared_noapp", "where": "download"}),
+                 ("dex", "bg_recent", {"f_mode": "path_app"}),
+                 ("dex", "idle", {"r_mode": "flow"}),
+             ])]
+    monkeypatch.setattr(plan, "CASES", cases)
+    monkeypatch.setattr(plan, "MIN_PER_LABEL", 6)
+    simulate(devices=12, hours=2, seed=3, out=str(tmp_path))
+    rows = truth(tmp_path)
+    assert len(rows) == 24 and all(r["delta_seconds"] == -9.5 for r in rows)
+    assert {key(f) for f in Reference(tmp_path).findings()} == {key(r) for r in rows}

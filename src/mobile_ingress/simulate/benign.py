@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from typing import Any, Optional
+from typing import Any
 
 from . import catalog
 from .catalog import ANDROID, DOWNLOADS_PROVIDER, IOS, PACKAGE_INSTALLER
@@ -65,14 +65,14 @@ class BenignGenerator:
         self.counter = 0
 
     # ---------------------------------------------------------------- helpers
-    def base(self, activity: str, app_id: Optional[str] = None) -> dict[str, Any]:
+    def base(self, activity: str, app_id: str | None = None) -> dict[str, Any]:
         f: dict[str, Any] = {"activity": activity, "platform": self.dev.platform,
                              "device_id": self.dev.device_id, "user": self.dev.user}
         if app_id is not None:
             f["app_id"] = app_id
         return f
 
-    def emit(self, ms: int, fields: dict[str, Any], flags: int = 0, idkind: Optional[str] = "dev") -> Ev:
+    def emit(self, ms: int, fields: dict[str, Any], flags: int = 0, idkind: str | None = "dev") -> Ev:
         ev = Ev(int(ms), fields, idkind=idkind, flags=flags)
         self.events.append(ev)
         return ev
@@ -106,8 +106,8 @@ class BenignGenerator:
         ev.event_id = zeek_uid(self.rng)
         return ev
 
-    def file(self, ms: int, app_id: Optional[str], path: str, size: int, ftype: Optional[str],
-             flags: int = 0, fg: Optional[bool] = None) -> Ev:
+    def file(self, ms: int, app_id: str | None, path: str, size: int, ftype: str | None,
+             flags: int = 0, fg: bool | None = None) -> Ev:
         f = self.base("file_create", app_id)
         f.update({"file_path": path, "file_name": path.rsplit("/", 1)[-1], "file_size": size,
                   "file_hash": sha256_hex(self.rng)})

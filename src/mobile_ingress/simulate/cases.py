@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from . import catalog
 from .benign import host_ip
@@ -54,7 +54,7 @@ def normalize_path(path: str) -> str:
     return path
 
 
-def android_app_from_path(path: str) -> Optional[str]:
+def android_app_from_path(path: str) -> str | None:
     p = normalize_path(path)
     for prefix in ("/data/data/", "/storage/emulated/0/Android/data/", "/storage/emulated/0/Android/obb/",
                    "/storage/emulated/0/Android/media/"):
@@ -63,7 +63,7 @@ def android_app_from_path(path: str) -> Optional[str]:
     return None
 
 
-def url_last_segment(url: Optional[str]) -> Optional[str]:
+def url_last_segment(url: str | None) -> str | None:
     if not url:
         return None
     rest = url.split("://", 1)[-1]
@@ -80,18 +80,18 @@ class Truth:
     analytic_id: str
     platform: str
     device: Device  # the finding's device (F's device for a chain)
-    app_id: Optional[str]  # the finding's app
+    app_id: str | None  # the finding's app
     r: Ev
-    f: Optional[Ev]  # None for a retrieval-only row
+    f: Ev | None  # None for a retrieval-only row
     dest: str
     stages: list[str]
     extra: list[Ev] = field(default_factory=list)  # follow-on and repeat events (evidence)
     probes: list[Ev] = field(default_factory=list)  # events where context is read (R, and F)
-    intended_context: Optional[list[str]] = None
-    r_device: Optional[Device] = None
+    intended_context: list[str] | None = None
+    r_device: Device | None = None
     note: str = ""
 
-    def file_path(self) -> Optional[str]:
+    def file_path(self) -> str | None:
         return normalize_path(self.f.fields["file_path"]) if self.f is not None else None
 
 
@@ -112,7 +112,7 @@ class CaseBuilder:
         self.apps: list[str] = []
 
     # ------------------------------------------------------------ primitives
-    def emit(self, dev: Device, ms: int, fields: dict[str, Any], idkind: Optional[str] = "dev") -> Ev:
+    def emit(self, dev: Device, ms: int, fields: dict[str, Any], idkind: str | None = "dev") -> Ev:
         ev = Ev(int(ms), fields, idkind=idkind, planted=True)
         self.events.append((dev, ev))
         app_id = fields.get("app_id")
@@ -121,7 +121,7 @@ class CaseBuilder:
         return ev
 
     @staticmethod
-    def base(dev: Device, activity: str, app_id: Optional[str]) -> dict[str, Any]:
+    def base(dev: Device, activity: str, app_id: str | None) -> dict[str, Any]:
         f: dict[str, Any] = {"activity": activity, "platform": dev.platform, "device_id": dev.device_id,
                              "user": dev.user}
         if app_id is not None:
@@ -129,7 +129,7 @@ class CaseBuilder:
         return f
 
     @staticmethod
-    def put_mood(f: dict[str, Any], mood: Optional[str], app_scoped: bool = True) -> None:
+    def put_mood(f: dict[str, Any], mood: str | None, app_scoped: bool = True) -> None:
         if mood is None:
             return
         state, locked, rui = MOODS[mood]
@@ -143,9 +143,9 @@ class CaseBuilder:
         self.put_mood(f, mood)
         return self.emit(dev, ms, f)
 
-    def retrieval(self, dev: Device, ms: int, app_id: Optional[str], dest: Optional[str], *,
-                  bytes_in: Optional[int], url: Optional[str], dest_ip: Optional[str],
-                  method: Optional[str] = "http", mood: Optional[str] = None, dest_port: int = 443) -> Ev:
+    def retrieval(self, dev: Device, ms: int, app_id: str | None, dest: str | None, *,
+                  bytes_in: int | None, url: str | None, dest_ip: str | None,
+                  method: str | None = "http", mood: str | None = None, dest_port: int = 443) -> Ev:
         f = self.base(dev, "retrieval", app_id)
         if dest is not None:
             f["dest"] = dest
@@ -161,7 +161,7 @@ class CaseBuilder:
         self.put_mood(f, mood, app_scoped=app_id is not None)
         return self.emit(dev, ms, f)
 
-    def flow(self, dev: Device, ms: int, dest: str, dest_ip: str, bytes_in: Optional[int]) -> Ev:
+    def flow(self, dev: Device, ms: int, dest: str, dest_ip: str, bytes_in: int | None) -> Ev:
         """An NSM flow: no device_id, no platform, no app; the device is found by src_ip."""
         f: dict[str, Any] = {"activity": "retrieval", "src_ip": dev.ip, "dest": dest, "dest_ip": dest_ip,
                              "dest_port": 443}
@@ -171,8 +171,8 @@ class CaseBuilder:
         ev.event_id = f"C{self.rng.getrandbits(68):017x}"
         return ev
 
-    def file(self, dev: Device, ms: int, app_id: Optional[str], path: str, *, size: Optional[int],
-             ftype: Optional[str], file_hash: Optional[str] = None, mood: Optional[str] = None,
+    def file(self, dev: Device, ms: int, app_id: str | None, path: str, *, size: int | None,
+             ftype: str | None, file_hash: str | None = None, mood: str | None = None,
              app_scoped_mood: bool = True) -> Ev:
         f = self.base(dev, "file_create", app_id)
         f["file_path"] = path
@@ -216,7 +216,7 @@ class CaseBuilder:
 
 
 # ---------------------------------------------------------------------------- payload files
-PAYLOADS_ANDROID: dict[str, tuple[Callable[[CaseBuilder], str], Optional[str], int, int]] = {
+PAYLOADS_ANDROID: dict[str, tuple[Callable[[CaseBuilder], str], str | None, int, int]] = {
     # kind: (name maker, file_type, min size, max size)
     "dex": (lambda b: b.rng.choice(["classes2.dex", "update.dex", f"{b.word()}.dex", f"p{b.hexs(6)}.dex"]),
             None, 12_000, 400_000),
@@ -237,7 +237,7 @@ PAYLOADS_ANDROID: dict[str, tuple[Callable[[CaseBuilder], str], Optional[str], i
     "json": (lambda b: f"{b.word()}_config.json", "application/json", 9_000, 60_000),
     "codepush": (lambda b: "index.android.bundle", None, 200_000, 3_000_000),
 }
-PAYLOADS_IOS: dict[str, tuple[Callable[[CaseBuilder], str], Optional[str], int, int]] = {
+PAYLOADS_IOS: dict[str, tuple[Callable[[CaseBuilder], str], str | None, int, int]] = {
     "dylib": (lambda b: f"lib{b.word()}.dylib", "application/x-mach-binary", 40_000, 2_000_000),
     "zip": (lambda b: f"{b.word()}.zip", "application/zip", 60_000, 5_000_000),
     "html": (lambda b: b.rng.choice(["index.html", "signin.html", f"promo_{b.hexs(4)}.html"]), "text/html",
@@ -288,9 +288,9 @@ class Chain:
     kind: str = "dex"
     where: str = "files"
     app: str = "stager"  # stager | managed_no_role | allow_browser | chrome | enterprise
-    delta_s: Optional[float] = None  # F - R; None = random 0.5..120
-    mood: Optional[str] = None
-    load: Optional[str] = None  # load_method
+    delta_s: float | None = None  # F - R; None = random 0.5..120
+    mood: str | None = None
+    load: str | None = None  # load_method
     handoff: bool = False
     unpack: bool = False  # unpack of F into target_path, then load of a member (needs load)
     repeat: bool = False
@@ -300,7 +300,7 @@ class Chain:
     # normal | unknown | unknown_both | summed | exact | below | below_unknown | dup | small_file
     bytes_mode: str = "normal"
     dest_mode: str = "bad"  # see dest_for()
-    url_names: Optional[bool] = None
+    url_names: bool | None = None
     whole_seconds: bool = False
     rank_decoy: bool = False
     recreate: bool = False
@@ -308,7 +308,7 @@ class Chain:
     clause: str = ""
 
 
-def dest_for(b: CaseBuilder, mode: str, app_id: str) -> tuple[str, Optional[str], str]:
+def dest_for(b: CaseBuilder, mode: str, app_id: str) -> tuple[str, str | None, str]:
     """(dest, dest_ip, normalized dest) of the planted retrieval."""
     p = b.p
     if mode == "bad":
@@ -361,7 +361,7 @@ def dest_for(b: CaseBuilder, mode: str, app_id: str) -> tuple[str, Optional[str]
     raise ValueError(mode)
 
 
-def choose_app(b: CaseBuilder, dev: Device, which: str, avoid: Optional[str] = None) -> str:
+def choose_app(b: CaseBuilder, dev: Device, which: str, avoid: str | None = None) -> str:
     r = b.rng
     if which == "stager":
         pool = catalog.ANDROID_STAGERS if dev.platform == ANDROID else catalog.IOS_STAGERS
@@ -383,8 +383,8 @@ def choose_app(b: CaseBuilder, dev: Device, which: str, avoid: Optional[str] = N
     return app_id
 
 
-def sizes_for(b: CaseBuilder, c: Chain, lo: int, hi: int) -> tuple[Optional[int], Optional[int],
-                                                                    Optional[int]]:
+def sizes_for(b: CaseBuilder, c: Chain, lo: int, hi: int) -> tuple[int | None, int | None,
+                                                                    int | None]:
     """(bytes_in of R, file_size of F, bytes_in of an earlier partial R0 or None)."""
     r = b.rng
     size = r.randint(lo, hi)
@@ -425,7 +425,7 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
     payloads = PAYLOADS_ANDROID if dev.platform == ANDROID else PAYLOADS_IOS
     namer, ftype, lo, hi = payloads[c.kind]
     name = namer(b)
-    f_app: Optional[str] = app_id
+    f_app: str | None = app_id
     if c.f_mode == "other_app":
         f_app = choose_app(b, dev, "stager", avoid=app_id)
     elif c.f_mode == "provider":
@@ -447,7 +447,7 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
 
     dest, dest_ip, ndest = dest_for(b, c.dest_mode, app_id)
     url_names = c.url_names if c.url_names is not None else (r.random() < 0.7)
-    url: Optional[str] = b.bad_url(dest, name, url_names) if c.dest_mode not in (
+    url: str | None = b.bad_url(dest, name, url_names) if c.dest_mode not in (
         "allowlisted_case_dot", "loopback") else None
     if c.dest_mode == "loopback":
         url = f"http://127.0.0.1:{r.choice([8080, 8888, 31337])}/{name}"
@@ -456,8 +456,9 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
     bytes_in, fsize, partial = sizes_for(b, c, lo, hi)
 
     r_app = app_id if c.r_mode == "edr" else None
-    # context: a state event for the finding's app just before R sets what R (a flow) cannot carry
-    b.state(dev, r_ms - r.randint(5, 30) * S, app_id, mood)
+    # context: a state event for the finding's app just before R (and before F when F comes first)
+    # sets what a flow R, or an F written by another app or without app, cannot carry
+    b.state(dev, min(r_ms, f_ms) - r.randint(5, 30) * S, app_id, mood)
     if fdev is not dev:
         b.state(fdev, f_ms - r.randint(5, 30) * S, app_id, mood)
     if partial is not None:  # bytes summed over two retrievals of the same destination
@@ -552,7 +553,7 @@ def plant_retrieval_only(b: CaseBuilder, *, app: str, bytes_mode: str, repeat: b
     url = b.bad_url(dest, name, r.random() < 0.5)
     r_ms = b.r_ms
     b.state(dev, r_ms - r.randint(5, 30) * S - (30 * S if summed else 0), app_id, mood)
-    sizes: dict[str, Optional[int]] = {"normal": r.randint(20_000, 3_000_000), "below": 2_000,
+    sizes: dict[str, int | None] = {"normal": r.randint(20_000, 3_000_000), "below": 2_000,
                                        "unknown": None}
     bytes_in = sizes[bytes_mode]
     if summed:

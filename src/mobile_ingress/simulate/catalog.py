@@ -7,7 +7,6 @@ baselined hosts here). Every app that stages a payload in a planted chain is fic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 ANDROID = "android"
 IOS = "ios"
@@ -178,12 +177,12 @@ MANAGED: dict[tuple[str, str], str] = {
 UNMANAGED_LISTED: list[tuple[str, str]] = [(IOS, "com.spotify.client"), (ANDROID, "com.spotify.music")]
 
 
-def managed_roles(platform: str, app_id: str) -> Optional[str]:
+def managed_roles(platform: str, app_id: str) -> str | None:
     """None when the app is not managed, else its approved roles ("" = none)."""
     return MANAGED.get((platform, app_id))
 
 
-def unapproved(platform: str, app_id: Optional[str]) -> bool:
+def unapproved(platform: str, app_id: str | None) -> bool:
     return app_id is not None and MANAGED.get((platform, app_id)) == ""
 
 

@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from . import catalog
 from .benign import BenignGenerator
@@ -66,7 +66,7 @@ def device_events(seed: int, dev: Device, start_ms: int, end_ms: int, planted: l
 
 def probe_context(events: list[Ev]) -> None:
     """Context in force at each probed event, as the contract defines it (section 1 Context)."""
-    locked: Optional[bool] = None
+    locked: bool | None = None
     per_app: dict[str, dict[str, Any]] = {}
     for e in events:
         f = e.fields
@@ -143,7 +143,7 @@ def truth_row(t: Truth) -> dict[str, Any]:
     return row
 
 
-def finding_id(analytic_id: str, device_id: str, app_id: Optional[str], path_or_dest: str, ms: int) -> str:
+def finding_id(analytic_id: str, device_id: str, app_id: str | None, path_or_dest: str, ms: int) -> str:
     """docs/contract-decisions.md: first 32 hex digits of SHA-256 over the key joined by '|'."""
     text = "|".join([analytic_id, device_id, app_id or "", path_or_dest, str(ms)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -172,8 +172,8 @@ def write_lookups(folder: Path, planner: Planner) -> list[Path]:
 
 
 def simulate(devices: int, hours: float, seed: int, out: str, order: str = "asc",
-             start_ms: Optional[int] = None, run_events: int = 100_000, shuffle_events: int = 500_000,
-             tmp_parent: Optional[str] = None) -> Result:
+             start_ms: int | None = None, run_events: int = 100_000, shuffle_events: int = 500_000,
+             tmp_parent: str | None = None) -> Result:
     """Generate a labelled fleet into `out` (events.ndjson, lookups/, ground_truth.ndjson)."""
     if devices < 1:
         raise ValueError("--devices must be at least 1")

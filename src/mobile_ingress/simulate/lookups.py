@@ -11,7 +11,6 @@ import ipaddress
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Optional
 
 LOOKUP_HEADERS: dict[str, list[str]] = {
     "allowed_apps": ["platform", "app_id", "roles", "comment"],
@@ -29,7 +28,7 @@ def shipped_lookups_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "lookups"
 
 
-def read_lookup(name: str, folder: Optional[Path] = None) -> list[dict[str, str]]:
+def read_lookup(name: str, folder: Path | None = None) -> list[dict[str, str]]:
     path = (folder or shipped_lookups_dir()) / f"mobile_ingress_{name}.csv"
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = []
@@ -62,7 +61,7 @@ def normalize_host(host: str) -> str:
     return h.rstrip(".")
 
 
-def _ip(value: str) -> Optional[ipaddress._BaseAddress]:
+def _ip(value: str) -> ipaddress._BaseAddress | None:
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
@@ -98,7 +97,7 @@ def host_matches(pattern: str, host: str) -> bool:
 
 
 def any_row_matches(rows: Iterable[Mapping[str, object]], column: str, hosts: Iterable[str],
-                    app_id: Optional[str] = None, app_column: str = "app_id") -> bool:
+                    app_id: str | None = None, app_column: str = "app_id") -> bool:
     wanted = [h for h in hosts if h]
     for row in rows:
         row_app = str(row.get(app_column) or "").strip()

@@ -7,7 +7,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
 from . import catalog
 
@@ -23,16 +23,16 @@ class Ev:
 
     __slots__ = ("ctx", "dup_of", "event_id", "fields", "flags", "idkind", "ms", "order", "planted")
 
-    def __init__(self, ms: int, fields: dict[str, Any], idkind: Optional[str] = "dev",
+    def __init__(self, ms: int, fields: dict[str, Any], idkind: str | None = "dev",
                  planted: bool = False, flags: int = 0) -> None:
         self.ms = ms
         self.fields = fields
         self.idkind = idkind  # "dev": <device>-<seq>; "flow": a Zeek-like uid already set; None: no id
-        self.event_id: Optional[str] = None
+        self.event_id: str | None = None
         self.planted = planted
         self.flags = flags
         self.order = 0
-        self.dup_of: Optional[Ev] = None  # an identical re-delivery of another event
+        self.dup_of: Ev | None = None  # an identical re-delivery of another event
         self.ctx: dict[str, dict[str, Any]] = {}  # context probed at this event, per app
 
     def to_json(self) -> str:

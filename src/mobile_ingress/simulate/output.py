@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from contextlib import ExitStack
-from typing import IO, Optional
+from typing import IO
 
 KEY_WIDTH = 15 + 7 + 7  # ms, device, sequence
 
@@ -31,7 +31,7 @@ class EventWriter:
     """Consumes (key, line) pairs device by device and writes them in the requested order."""
 
     def __init__(self, path: str, order: str, seed: int, run_events: int, shuffle_events: int,
-                 estimate: int, tmp_parent: Optional[str] = None) -> None:
+                 estimate: int, tmp_parent: str | None = None) -> None:
         if order not in ("asc", "desc", "shuffled"):
             raise ValueError(f"unknown order {order!r}")
         self.path = path

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Optional
 
 from . import catalog
 from .cases import CASES, CaseBuilder, CaseDef, Truth
@@ -233,8 +232,8 @@ class Planner:
         device_hours = len(self.devices) * hours
         pos = [c for c in CASES if c.expected]
         neg = [c for c in CASES if not c.expected]
-        per_pos = max(MIN_PER_LABEL, round(device_hours * POSITIVE_RATE / len(pos)))
-        per_neg = max(MIN_PER_LABEL, round(device_hours * NEAR_MISS_RATE / len(neg)))
+        per_pos = max(MIN_PER_LABEL, round(device_hours * POSITIVE_RATE / max(1, len(pos))))
+        per_neg = max(MIN_PER_LABEL, round(device_hours * NEAR_MISS_RATE / max(1, len(neg))))
         out: dict[str, int] = {}
         for c in CASES:
             if c.needs == "suffix_row" and not self.has_suffix_row():
@@ -263,7 +262,7 @@ class Planner:
                 self._build(case, k, [self.devices[i] for i in devs], seq)
                 seq += 1
 
-    def _take(self, free: dict[int, list[int]], n: int) -> Optional[tuple[int, list[int]]]:
+    def _take(self, free: dict[int, list[int]], n: int) -> tuple[int, list[int]] | None:
         ks = sorted(k for k, v in free.items() if len(v) >= n)
         if not ks:
             return None
