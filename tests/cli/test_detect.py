@@ -1,0 +1,182 @@
+"""`mobile-ingress detect` as contract section 5 specifies it."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mobile_ingress.cli.main import main
+
+T = 1_700_000_000
+EVENTS = [
+    {"_time": T, "activity": "retrieval", "platform": "android", "device_id": "pixel-1",
+     "app_id": "com.flash.pro", "url": "https://stage.evil.example/x/p.dex", "bytes_in": 20000,
+     "event_id": "r1"},
+    {"_time": T + 5, "activity": "file_create", "platform": "android", "device_id": "pixel-1",
+     "file_path": "/data/user/0/com.flash.pro/files/p.dex", "event_id": "f1"},
+]  # fmt: skip
+
+
+def write_ndjson(path: Path, events: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    return path
+
+
+def detect(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["detect", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_findings_go_to_stdout_as_ndjson_and_the_summary_to_stderr(tmp_path: Path, capsys: Any) -> None:
+    code, out, err = detect(capsys, str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 1
+    assert rows[0]["file_path"] == "/data/data/com.flash.pro/files/p.dex"
+    assert "read 2 events" in err and "1 findings (AN1848: 1; medium 1)" in err
+
+
+def test_no_finding_still_exits_zero(tmp_path: Path, capsys: Any) -> None:
+    code, out, err = detect(capsys, str(write_ndjson(tmp_path / "e.ndjson", EVENTS[:1])))
+    assert code == 0 and out == "" and "0 findings" in err
+
+
+@pytest.mark.parametrize(
+    "suffix", [".ndjson", ".jsonl", ".json", ".csv", ".ndjson.gz", ".csv.gz", ".json.gz"]
+)
+def test_every_input_format_gives_the_same_finding(tmp_path: Path, capsys: Any, suffix: str) -> None:
+    path = tmp_path / f"events{suffix}"
+    base = suffix.replace(".gz", "")
+    if base == ".csv":
+        buffer = io.StringIO()
+        fields = sorted({key for event in EVENTS for key in event})
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(EVENTS)
+        text = buffer.getvalue()
+    elif base == ".json":
+        text = json.dumps(EVENTS, indent=2)
+    else:
+        text = "".join(json.dumps(e) + "\n" for e in EVENTS)
+    if suffix.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path.write_text(text, encoding="utf-8")
+    code, out, _ = detect(capsys, str(path))
+    assert code == 0 and len(out.splitlines()) == 1
+
+
+def test_stdin_is_read_with_a_dash(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    data = "".join(json.dumps(e) + "\n" for e in EVENTS).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = detect(capsys, "-")
+    assert code == 0 and len(out.splitlines()) == 1
+
+
+def test_a_bad_csv_row_is_reported_with_its_line_counting_the_header_as_line_one(
+    tmp_path: Path, capsys: Any
+) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("_time,activity,platform,device_id\nsoon,state,android,d1\n1700000000,state,android,d1\n")
+    code, _, err = detect(capsys, str(path))
+    assert code == 0 and f"{path}:2: skipped: invalid _time" in err and "skipped 1" in err
+
+
+def test_inputs_are_correlated_together(tmp_path: Path, capsys: Any) -> None:
+    flows = write_ndjson(tmp_path / "flow.ndjson", EVENTS[:1])
+    edr = write_ndjson(tmp_path / "edr.ndjson", EVENTS[1:])
+    code, out, _ = detect(capsys, str(flows), str(edr))
+    assert code == 0 and len(out.splitlines()) == 1
+
+
+def test_a_lookups_folder_replaces_the_shipped_lookup(tmp_path: Path, capsys: Any) -> None:
+    folder = tmp_path / "lookups"
+    folder.mkdir()
+    (folder / "mobile_ingress_allowed_destinations.csv").write_text(
+        "destination,app_id,comment\n*.evil.example,com.flash.pro,test\n"
+    )
+    events = write_ndjson(tmp_path / "e.ndjson", EVENTS)
+    code, out, _ = detect(capsys, "--lookups", str(folder), str(events))
+    assert code == 0 and out == ""
+    code, out, _ = detect(capsys, "--lookups", str(folder), "--suppressed", str(events))
+    row = json.loads(out)
+    assert row["suppressed_by"] == "mobile_ingress_allowed_destinations: *.evil.example"
+
+
+@pytest.mark.parametrize("name", ["time_window", "mobile_ingress_time_window"])
+def test_set_accepts_the_element_with_or_without_its_prefix(tmp_path: Path, capsys: Any, name: str) -> None:
+    code, out, _ = detect(capsys, "--set", f"{name}=4", str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
+    assert code == 0 and out == ""  # the file came 5 s after the retrieval: outside a 4 s window
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--set", "window=5", "EVENTS"], "unknown element"),
+        (["--set", "time_window=-3", "EVENTS"], "time_window"),
+        (["--set", "foreground_state_required=perhaps", "EVENTS"], "true or false"),
+        (["--lookups", "/nonexistent/folder", "EVENTS"], "no such folder"),
+        (["/nonexistent/events.ndjson"], "no such file"),
+        ([], "no input"),
+    ],
+)
+def test_usage_errors_exit_two_and_say_what_was_wrong(
+    tmp_path: Path, capsys: Any, argv: list[str], words: str
+) -> None:
+    events = str(write_ndjson(tmp_path / "e.ndjson", EVENTS))
+    code, _, err = detect(capsys, *[events if arg == "EVENTS" else arg for arg in argv])
+    assert code == 2 and words in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"), [(["--bogus"], "unrecognized arguments"), (["--format", "xml"], "invalid choice")]
+)
+def test_unknown_options_exit_two_with_the_usage(
+    tmp_path: Path, capsys: Any, argv: list[str], words: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        detect(capsys, *argv, str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
+    assert stopped.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_a_lookup_without_its_columns_stops_the_run_with_exit_one(tmp_path: Path, capsys: Any) -> None:
+    folder = tmp_path / "lookups"
+    folder.mkdir()
+    (folder / "mobile_ingress_destination_baseline.csv").write_text("dest\nx.example\n")
+    code, _, err = detect(capsys, "--lookups", str(folder), str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
+    assert code == 1 and "lacks column(s) app_id" in err
+
+
+def test_csv_output_joins_lists_with_pipes(tmp_path: Path, capsys: Any) -> None:
+    code, out, _ = detect(capsys, "--format", "csv", str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and rows[0]["stages"] == "retrieval|staging" and rows[0]["evidence"] == "r1|f1"
+
+
+def test_table_output_names_the_app_and_the_file(tmp_path: Path, capsys: Any) -> None:
+    code, out, _ = detect(capsys, "--format", "table", str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
+    assert code == 0 and "com.flash.pro" in out and "p.dex" in out and "AN1848" in out
+
+
+def test_output_file_receives_the_findings(tmp_path: Path, capsys: Any) -> None:
+    target = tmp_path / "findings.ndjson"
+    code, out, _ = detect(capsys, "--output", str(target), str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
+    assert code == 0 and out == "" and len(target.read_text().splitlines()) == 1
+
+
+def test_the_installed_console_script_runs(tmp_path: Path) -> None:
+    events = write_ndjson(tmp_path / "e.ndjson", EVENTS)
+    script = Path(sys.executable).with_name("mobile-ingress")
+    done = subprocess.run([str(script), "detect", str(events)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and json.loads(done.stdout)["analytic_id"] == "AN1848"
+    argv = [str(script), "detect", "--set", "nope=1", str(events)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
