@@ -15,6 +15,7 @@ from typing import IO
 
 from .. import __version__
 from ..engine.errors import EngineError
+from . import evaluate as evaluate_cli
 from .detect import Inputs, UsageError, check_inputs, correlate, load_lookups, parse_settings
 from .output import summary_line, write_csv, write_ndjson, write_table
 
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"write every skip and warning message here (stderr shows the first {MESSAGES_SHOWN})",
     )
     detect.add_argument("--quiet", action="store_true", help="no progress, messages or summary")
+
+    evaluate = commands.add_parser("evaluate", help="precision and recall against a ground truth")
+    evaluate_cli.add_arguments(evaluate)
 
     simulate = commands.add_parser("simulate", help="write a labelled simulated fleet")
     try:
@@ -165,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "detect":
             return run_detect(args)
+        if args.command == "evaluate":
+            return evaluate_cli.run(args)
         from ..simulate import cli as simulate_cli
 
         return int(simulate_cli.run(args))
@@ -186,3 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cli() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

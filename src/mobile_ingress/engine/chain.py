@@ -110,10 +110,10 @@ class DeviceWindow:
                 if risk is not None:
                     self.files.append((e, risk))
         self.file_times = [f.time for f, _ in self.files]
-        self.context: dict[str, tuple[list[tuple[float, str]], list[Event]]] = {}
+        self.context: dict[str, tuple[list[float], list[Event]]] = {}
         for name in CONTEXT_FIELDS:
             carriers = [e for e in self.live if getattr(e, name) is not None]
-            self.context[name] = ([e.position for e in carriers], carriers)
+            self.context[name] = ([e.time for e in carriers], carriers)
 
     def _dedupe(self, events: Sequence[Event]) -> list[Event]:
         """Section 1 duplicates: same event_id and activity, or identical content, within the
@@ -145,8 +145,16 @@ class DeviceWindow:
         own = getattr(query.event, query.field)
         if own is not None:
             return own
-        positions, carriers = self.context[query.field]
-        index = bisect_left(positions, query.event.position) - 1
+        times, carriers = self.context[query.field]
+        at = query.event.time
+        lo = bisect_left(times, at)
+        hi = bisect_right(times, at)
+        index = lo
+        if hi > lo:  # carriers at the same time come first when their canonical JSON sorts first
+            mine = query.event.canonical
+            while index < hi and carriers[index].canonical < mine:
+                index += 1
+        index -= 1
         while index >= 0:
             carrier = carriers[index]
             if carrier.time <= floor:
@@ -197,7 +205,7 @@ class DeviceWindow:
         window before F adds no finding."""
         lo = bisect_left(self.file_times, f.time - self.window)
         for other, _ in self.files[lo:]:
-            if other is f or other.position >= f.position:
+            if other is f or other.time > f.time or (other.time == f.time and other.canonical >= f.canonical):
                 break
             if other.file_path == f.file_path and (
                 other.file_hash is None or f.file_hash is None or other.file_hash == f.file_hash

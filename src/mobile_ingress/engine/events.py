@@ -161,6 +161,29 @@ class Event:
         return f"Event({self.canonical})"
 
 
+def sort_events(events: list[Event]) -> None:
+    """Sort in place by position (time, then canonical JSON), computing canonical JSON only
+    for events that share a time: it is the costly part of the key."""
+    events.sort(key=_time_of)
+    start = 0
+    count = len(events)
+    while start < count:
+        end = start + 1
+        while end < count and events[end].time == events[start].time:
+            end += 1
+        if end - start > 1:
+            events[start:end] = sorted(events[start:end], key=_canonical_of)
+        start = end
+
+
+def _time_of(event: Event) -> float:
+    return event.time
+
+
+def _canonical_of(event: Event) -> str:
+    return event.canonical
+
+
 def _text(record: Mapping[str, object], name: str) -> str | None:
     value = record.get(name)
     if value is None or isinstance(value, (dict, list)):

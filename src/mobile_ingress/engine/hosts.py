@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
+@lru_cache(maxsize=1 << 16)  # hosts repeat: parsing dominates otherwise
 def parse_ip(text: str) -> IPAddress | None:
     """The address in `text` (IPv4-mapped IPv6 unwrapped to IPv4), or None."""
     try:
@@ -38,8 +40,11 @@ def _strip_port(text: str) -> str:
 
 def normalize_host(value: object) -> str | None:
     """Canonical form of a host name or IP; None when it is empty or cannot be IDNA encoded."""
-    if not isinstance(value, str):
-        return None
+    return _normalize_host(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_host(value: str) -> str | None:
     text = _strip_port(value.strip()).strip().rstrip(".")
     if not text:
         return None

@@ -20,7 +20,7 @@ from typing import Optional
 
 from .chain import APP_KEYED, MISSING, DeviceWindow, Proto, RetrievalCandidate, evidence_name
 from .errors import OrderViolation
-from .events import CONTEXT_FIELDS, Event
+from .events import CONTEXT_FIELDS, Event, sort_events
 from .findings import CONTEXTS, STAGES, Finding, ordered
 from .rules import Rules
 
@@ -105,7 +105,7 @@ class Correlator:
     def _batch(self, lo: float, hi: float, floor: float) -> list[Finding]:
         ready: list[Proto] = []
         for device, events in self.buffer.items():
-            events.sort(key=lambda e: e.position)
+            sort_events(events)
             window = DeviceWindow(events, self.rules)
             for _, proto in window.chains(lo, hi, self.with_suppressed):
                 self._resolve(proto, window, device, floor)

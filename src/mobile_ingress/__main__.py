@@ -1,0 +1,5 @@
+"""`python -m mobile_ingress` runs the command line."""
+
+from .cli.main import cli
+
+cli()
