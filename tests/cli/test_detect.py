@@ -17,12 +17,25 @@ from mobile_ingress.cli.main import main
 
 T = 1_700_000_000
 EVENTS = [
-    {"_time": T, "activity": "retrieval", "platform": "android", "device_id": "pixel-1",
-     "app_id": "com.flash.pro", "url": "https://stage.evil.example/x/p.dex", "bytes_in": 20000,
-     "event_id": "r1"},
-    {"_time": T + 5, "activity": "file_create", "platform": "android", "device_id": "pixel-1",
-     "file_path": "/data/user/0/com.flash.pro/files/p.dex", "event_id": "f1"},
-]  # fmt: skip
+    {
+        "_time": T,
+        "activity": "retrieval",
+        "platform": "android",
+        "device_id": "pixel-1",
+        "app_id": "com.flash.pro",
+        "url": "https://stage.evil.example/x/p.dex",
+        "bytes_in": 20000,
+        "event_id": "r1",
+    },
+    {
+        "_time": T + 5,
+        "activity": "file_create",
+        "platform": "android",
+        "device_id": "pixel-1",
+        "file_path": "/data/user/0/com.flash.pro/files/p.dex",
+        "event_id": "f1",
+    },
+]
 
 
 def write_ndjson(path: Path, events: list[dict[str, Any]]) -> Path:

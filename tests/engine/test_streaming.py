@@ -13,8 +13,17 @@ from mobile_ingress.engine.stream import BLOCK_REACHES, Order
 from .support import canonical, make_lookups, run
 
 SETTINGS = Settings().with_values({"time_window": 60, "clock_skew": 5})
-MANAGED = {"managed_apps": [{"platform": "ios", "app_id": "com.acme.notes", "managed": "true",
-                             "approved_roles": "", "source": "test"}]}  # fmt: skip
+MANAGED = {
+    "managed_apps": [
+        {
+            "platform": "ios",
+            "app_id": "com.acme.notes",
+            "managed": "true",
+            "approved_roles": "",
+            "source": "test",
+        }
+    ]
+}
 
 
 def long_input(hours: int = 20) -> list[dict[str, Any]]:
@@ -35,8 +44,15 @@ def long_input(hours: int = 20) -> list[dict[str, Any]]:
                 if platform == "ios"
                 else (f"/data/data/{app}/files")
             )
-            events.append({**base, "_time": t + 3, "activity": "file_create", "file_path": f"{folder}/{step}/{name}",
-                           "event_id": f"f{step}"})  # fmt: skip
+            events.append(
+                {
+                    **base,
+                    "_time": t + 3,
+                    "activity": "file_create",
+                    "file_path": f"{folder}/{step}/{name}",
+                    "event_id": f"f{step}",
+                }
+            )
         elif step % 7 == 0:
             events.append(
                 {**base, "activity": "state", "app_state": "background" if step % 2 else "foreground"}
@@ -44,8 +60,14 @@ def long_input(hours: int = 20) -> list[dict[str, Any]]:
         elif step % 5 == 0 and platform == "ios":
             events.append({**base, "activity": "retrieval", "dest": "api.evil.example", "bytes_in": 9000})
         else:
-            events.append({**base, "activity": "file_create", "file_path": f"/data/data/{app}/files/{step}.json",
-                           "platform": "android"})  # fmt: skip
+            events.append(
+                {
+                    **base,
+                    "activity": "file_create",
+                    "file_path": f"/data/data/{app}/files/{step}.json",
+                    "platform": "android",
+                }
+            )
     return events
 
 

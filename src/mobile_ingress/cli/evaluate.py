@@ -70,15 +70,21 @@ def evaluate(findings: list[dict[str, Any]], truth: list[dict[str, Any]]) -> Eva
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("findings", help="findings NDJSON written by `detect`")
     parser.add_argument("--truth", required=True, help="ground_truth.ndjson written by `simulate`")
-    parser.add_argument("--require-exact", action="store_true",
-                        help="exit 1 unless precision and recall are 1.0 and stages and context agree")  # fmt: skip
+    parser.add_argument(
+        "--require-exact",
+        action="store_true",
+        help="exit 1 unless precision and recall are 1.0 and stages and context agree",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     result = evaluate(read_ndjson(args.findings), read_ndjson(args.truth))
     for row in result.missed:
-        print(f"missed: {row.get('label')} ({row.get('clause')}) {row.get('device_id')} "
-              f"{row.get('file_path') or row.get('dest')}", file=sys.stderr)  # fmt: skip
+        print(
+            f"missed: {row.get('label')} ({row.get('clause')}) {row.get('device_id')} "
+            f"{row.get('file_path') or row.get('dest')}",
+            file=sys.stderr,
+        )
     for item in result.false_positives:
         finding, near = item["finding"], item["near_miss"]
         label = f"near-miss {near.get('label')} ({near.get('clause')})" if near else "not planted"
