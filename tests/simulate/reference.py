@@ -47,7 +47,7 @@ def norm_host(h: str | None) -> str | None:
         return None
     h = h.strip().lower()
     if h.startswith("["):
-        h = h[1:h.index("]")]
+        h = h[1 : h.index("]")]
     elif h.count(":") == 1:
         h = h.split(":")[0]
     return h.rstrip(".")
@@ -111,10 +111,14 @@ def glob_re(pattern: str, flags: int = 0) -> re.Pattern[str]:
 def norm_path(p: str) -> str:
     if p.startswith("file://"):
         p = p[7:]
-    for raw, new in (("/data/user/0/", "/data/data/"), ("/sdcard/", "/storage/emulated/0/"),
-                     ("/storage/self/primary/", "/storage/emulated/0/"), ("/var/", "/private/var/")):
+    for raw, new in (
+        ("/data/user/0/", "/data/data/"),
+        ("/sdcard/", "/storage/emulated/0/"),
+        ("/storage/self/primary/", "/storage/emulated/0/"),
+        ("/var/", "/private/var/"),
+    ):
         if p.startswith(raw):
-            p = new + p[len(raw):]
+            p = new + p[len(raw) :]
     parts: list[str] = []
     for seg in p.split("/"):
         if seg in ("", "."):
@@ -128,9 +132,12 @@ def norm_path(p: str) -> str:
 
 
 def app_from_path(p: str) -> str | None:
-    for rx in (r"^/data/data/([^/]+)/", r"^/data/user(?:_de)?/\d+/([^/]+)/",
-               r"^/mnt/expand/[^/]+/user/\d+/([^/]+)/",
-               r"^/storage/emulated/\d+/Android/(?:data|obb|media)/([^/]+)/"):
+    for rx in (
+        r"^/data/data/([^/]+)/",
+        r"^/data/user(?:_de)?/\d+/([^/]+)/",
+        r"^/mnt/expand/[^/]+/user/\d+/([^/]+)/",
+        r"^/storage/emulated/\d+/Android/(?:data|obb|media)/([^/]+)/",
+    ):
         m = re.match(rx, p)
         if m:
             return m.group(1)
@@ -138,8 +145,10 @@ def app_from_path(p: str) -> str | None:
 
 
 def shared_storage(p: str) -> bool:
-    return re.match(r"^/storage/emulated/\d+/", p) is not None and re.match(
-        r"^/storage/emulated/\d+/Android/", p) is None
+    return (
+        re.match(r"^/storage/emulated/\d+/", p) is not None
+        and re.match(r"^/storage/emulated/\d+/Android/", p) is None
+    )
 
 
 def hash_may_match(g: dict[str, Any], f: dict[str, Any]) -> bool:
@@ -166,9 +175,15 @@ class Reference:
         self.baseline = load_lookup(out, "destination_baseline")
         self.managed = load_lookup(out, "managed_apps")
         self.inventory = load_lookup(out, "device_inventory")
-        self.risk_rx = [(r["platform"], r["field"], r["pattern"],
-                         None if r["pattern"] == "<noext>" else glob_re(r["pattern"], re.I))
-                        for r in self.risk]
+        self.risk_rx = [
+            (
+                r["platform"],
+                r["field"],
+                r["pattern"],
+                None if r["pattern"] == "<noext>" else glob_re(r["pattern"], re.I),
+            )
+            for r in self.risk
+        ]
         self.path_rx = [(r["platform"], r["app_id"], glob_re(r["path_pattern"])) for r in self.allowed_paths]
 
     # ------------------------------------------------------------ lookups
@@ -197,8 +212,12 @@ class Reference:
             if plat not in ("", "*", platform):
                 continue
             if pattern == "<noext>":
-                if field == "file_name" and "." not in name[1:] and f.get("file_size") is not None \
-                        and f["file_size"] >= THRESHOLD:
+                if (
+                    field == "file_name"
+                    and "." not in name[1:]
+                    and f.get("file_size") is not None
+                    and f["file_size"] >= THRESHOLD
+                ):
                     return True
                 continue
             value = {"file_name": name, "file_type": ftype, "file_path": f["path"]}.get(field) or ""
@@ -217,8 +236,9 @@ class Reference:
         return False
 
     def app_allowlisted(self, platform: str, app: str | None) -> bool:
-        return bool(app) and any(r["platform"] in ("", "*", platform) and r["app_id"] == app
-                                 for r in self.allowed_apps)
+        return bool(app) and any(
+            r["platform"] in ("", "*", platform) and r["app_id"] == app for r in self.allowed_apps
+        )
 
     def dest_hosts(self, r: dict[str, Any]) -> list[str]:
         hosts = (norm_host(r.get("dest")), norm_host(r.get("dest_ip")), url_host(r.get("url")))
@@ -269,8 +289,9 @@ class Reference:
                     hosts = [norm_host(e.get("dest")), norm_host(e.get("dest_ip"))]
                     if any(h and as_ip(h) is not None and as_ip(h).is_loopback for h in hosts):
                         continue
-                    e["ndest"] = (norm_host(e.get("dest")) or url_host(e.get("url"))
-                                  or norm_host(e.get("dest_ip")))
+                    e["ndest"] = (
+                        norm_host(e.get("dest")) or url_host(e.get("url")) or norm_host(e.get("dest_ip"))
+                    )
                 if "file_path" in e:
                     e["path"] = norm_path(e["file_path"])
                     if not e.get("app_id") and e["platform"] == "android":
@@ -305,8 +326,7 @@ class Reference:
                 known = True
         return total if known else None
 
-    def context(self, evs: list[dict[str, Any]], probes: list[dict[str, Any]],
-                app: str | None) -> list[str]:
+    def context(self, evs: list[dict[str, Any]], probes: list[dict[str, Any]], app: str | None) -> list[str]:
         flags = set()
         for p in probes:
             locked, state, rui = None, None, None
@@ -345,14 +365,21 @@ class Reference:
             plat = f["platform"]
             if not self.is_risky(plat, f):
                 continue
-            dup = any(g["path"] == f["path"] and 0 <= f["t"] - g["t"] <= WINDOW and hash_may_match(g, f)
-                      for g in staged_before)
+            dup = any(
+                g["path"] == f["path"] and 0 <= f["t"] - g["t"] <= WINDOW and hash_may_match(g, f)
+                for g in staged_before
+            )
             staged_before.append(f)
             if dup:
                 continue
             f_app = f.get("app_id") or f.get("app_from_path")
-            loads_in_process = any(x["activity"] == "load" and x.get("load_method") in IN_PROCESS
-                                   and same_file(x, f) and f["t"] <= x["t"] <= f["t"] + WINDOW for x in evs)
+            loads_in_process = any(
+                x["activity"] == "load"
+                and x.get("load_method") in IN_PROCESS
+                and same_file(x, f)
+                and f["t"] <= x["t"] <= f["t"] + WINDOW
+                for x in evs
+            )
             cands = []
             for r in rets:
                 if r["platform"] != plat or not (r["t"] - SKEW <= f["t"] <= r["t"] + WINDOW):
@@ -363,10 +390,14 @@ class Reference:
                 elif not r_app:
                     rank = 3
                 elif plat == "android" and (
-                        (not f.get("app_id") and shared_storage(f["path"]))
-                        or (r.get("retrieval_method") == "download_manager"
-                            and (f.get("app_id") == "com.android.providers.downloads"
-                                 or shared_storage(f["path"])))):
+                    (not f.get("app_id") and shared_storage(f["path"]))
+                    or (
+                        r.get("retrieval_method") == "download_manager"
+                        and (
+                            f.get("app_id") == "com.android.providers.downloads" or shared_storage(f["path"])
+                        )
+                    )
+                ):
                     rank = 4
                 else:
                     continue
@@ -398,14 +429,20 @@ class Reference:
             stages = ["retrieval", "staging"]
             targets = []
             for x in evs:
-                if x["activity"] in ("unpack", "load", "handoff") and f["t"] <= x["t"] <= f["t"] + WINDOW \
-                        and same_file(x, f):
+                if (
+                    x["activity"] in ("unpack", "load", "handoff")
+                    and f["t"] <= x["t"] <= f["t"] + WINDOW
+                    and same_file(x, f)
+                ):
                     stages.append(x["activity"])
                     if x["activity"] == "unpack" and x.get("target_path"):
                         targets.append((x["t"], norm_path(x["target_path"]).rstrip("/") + "/"))
             for x in evs:
-                if x["activity"] in ("load", "handoff") and f["t"] <= x["t"] <= f["t"] + WINDOW and any(
-                        x["path"].startswith(tp) and x["t"] >= tt for tt, tp in targets):
+                if (
+                    x["activity"] in ("load", "handoff")
+                    and f["t"] <= x["t"] <= f["t"] + WINDOW
+                    and any(x["path"].startswith(tp) and x["t"] >= tt for tt, tp in targets)
+                ):
                     stages.append(x["activity"])
             for x in rets:
                 if x is r or x["ndest"] != r["ndest"] or x.get("app_id") not in (None, app):
@@ -413,14 +450,26 @@ class Reference:
                 if f["t"] - SKEW <= x["t"] <= f["t"] + WINDOW:
                     stages.append("repeat_retrieval")
                     used_r.add(id(x))
-            stages = [s for s in ("retrieval", "staging", "unpack", "load", "handoff", "repeat_retrieval")
-                      if s in stages]
+            stages = [
+                s
+                for s in ("retrieval", "staging", "unpack", "load", "handoff", "repeat_retrieval")
+                if s in stages
+            ]
             ctx = self.context(evs, [r, f], app)
             if self.unapproved(plat, app):
                 ctx.append("unapproved_role")
-            found.append({"analytic_id": "AN1848" if plat == "android" else "AN1849", "device_id": dev,
-                          "app_id": app, "file_path": f["path"], "dest": r["ndest"], "time": f["t"],
-                          "stages": stages, "context": ctx})
+            found.append(
+                {
+                    "analytic_id": "AN1848" if plat == "android" else "AN1849",
+                    "device_id": dev,
+                    "app_id": app,
+                    "file_path": f["path"],
+                    "dest": r["ndest"],
+                    "time": f["t"],
+                    "stages": stages,
+                    "context": ctx,
+                }
+            )
         # iOS retrieval-only
         groups: dict[tuple[str, str], dict[str, Any]] = {}
         for r in rets:
@@ -440,9 +489,16 @@ class Reference:
             b = self.bytes_sum(evs, r)
             if b is None or b < THRESHOLD:
                 continue
-            g = {"analytic_id": "AN1849", "device_id": dev, "app_id": app, "file_path": None,
-                 "dest": r["ndest"], "time": r["t"], "stages": ["retrieval"],
-                 "context": [*self.context(evs, [r], app), "unapproved_role"]}
+            g = {
+                "analytic_id": "AN1849",
+                "device_id": dev,
+                "app_id": app,
+                "file_path": None,
+                "dest": r["ndest"],
+                "time": r["t"],
+                "stages": ["retrieval"],
+                "context": [*self.context(evs, [r], app), "unapproved_role"],
+            }
             groups[key] = g
             found.append(g)
         return found

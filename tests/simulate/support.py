@@ -14,11 +14,31 @@ STR = (str,)
 NUM = (int, float)
 # contract section 1: field -> accepted JSON types
 FIELD_TYPES: dict[str, tuple] = {
-    "_time": NUM, "activity": STR, "platform": STR, "device_id": STR, "app_id": STR, "user": STR,
-    "event_id": STR, "dest": STR, "dest_ip": STR, "dest_port": (int,), "url": STR, "src_ip": STR,
-    "bytes_in": (int,), "retrieval_method": STR, "file_path": STR, "file_name": STR, "file_size": (int,),
-    "file_hash": STR, "file_type": STR, "target_path": STR, "load_method": STR, "target_app": STR,
-    "app_state": STR, "device_locked": (bool,), "recent_user_interaction": (bool,),
+    "_time": NUM,
+    "activity": STR,
+    "platform": STR,
+    "device_id": STR,
+    "app_id": STR,
+    "user": STR,
+    "event_id": STR,
+    "dest": STR,
+    "dest_ip": STR,
+    "dest_port": (int,),
+    "url": STR,
+    "src_ip": STR,
+    "bytes_in": (int,),
+    "retrieval_method": STR,
+    "file_path": STR,
+    "file_name": STR,
+    "file_size": (int,),
+    "file_hash": STR,
+    "file_type": STR,
+    "target_path": STR,
+    "load_method": STR,
+    "target_app": STR,
+    "app_state": STR,
+    "device_locked": (bool,),
+    "recent_user_interaction": (bool,),
 }
 ENUMS = {
     "platform": {"android", "ios"},
@@ -52,11 +72,17 @@ def header(path: Path) -> list[str]:
 
 def is_private_v4(ip: str) -> bool:
     a = ipaddress.ip_address(ip)
-    return a.version == 4 and any(a in ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
-                                                                       "192.168.0.0/16"))
+    return a.version == 4 and any(
+        a in ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    )
 
 
 def key(row: dict[str, Any]) -> tuple:
     """The precision/recall matching key of a ground-truth row or a finding."""
-    return (row["analytic_id"], row["device_id"], row["app_id"], row["file_path"] or row["dest"],
-            round(row["time"] * 1000))
+    return (
+        row["analytic_id"],
+        row["device_id"],
+        row["app_id"],
+        row["file_path"] or row["dest"],
+        round(row["time"] * 1000),
+    )

@@ -35,6 +35,7 @@ def test_iso_and_epoch_start_give_the_same_run(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     simulate(devices=3, hours=1, seed=5, out=str(a), start_ms=1_700_000_000_000)
     from mobile_ingress.simulate.model import parse_start
+
     simulate(devices=3, hours=1, seed=5, out=str(b), start_ms=parse_start("2023-11-14T22:13:20Z"))
     assert (a / "events.ndjson").read_bytes() == (b / "events.ndjson").read_bytes()
     assert parse_start("1700000000") == parse_start("1700000000000")

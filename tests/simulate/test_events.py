@@ -36,8 +36,9 @@ def test_each_activity_has_what_the_contract_requires(small_fleet: Path) -> None
             assert e["file_path"]
             if not e.get("app_id"):  # only Android files whose path names the app, or shared storage
                 assert e["platform"] == "android", e
-                assert e["file_path"].startswith(("/data/data/", "/data/user/", "/storage/emulated/0/",
-                                                  "/sdcard/")), e
+                assert e["file_path"].startswith(
+                    ("/data/data/", "/data/user/", "/storage/emulated/0/", "/sdcard/")
+                ), e
 
 
 def test_times_are_epoch_seconds_with_millisecond_precision_inside_the_run(small_fleet: Path) -> None:
@@ -72,8 +73,11 @@ def test_flows_without_device_id_resolve_to_exactly_one_inventory_row(small_flee
     assert flows, "the fleet has NSM flows known only by src_ip"
     for e in flows:
         assert e["activity"] == "retrieval" and "platform" not in e and "app_id" not in e
-        rows = [r for r in inv if r["ip"] == e["src_ip"] and _epoch(r["first_seen"]) <= e["_time"] <= _epoch(
-            r["last_seen"])]
+        rows = [
+            r
+            for r in inv
+            if r["ip"] == e["src_ip"] and _epoch(r["first_seen"]) <= e["_time"] <= _epoch(r["last_seen"])
+        ]
         assert len(rows) == 1, e
 
 
@@ -91,8 +95,13 @@ def test_benign_traffic_covers_the_fleet_activities(small_fleet: Path) -> None:
     for e in events(small_fleet):
         seen[e["activity"]] += 1
         path = e.get("file_path", "")
-        for needle in ("/files/CodePush/", "/cache/WebView/", "/fsCachedData/", "/Library/Caches/WebKit/",
-                       "/storage/emulated/0/Download/"):
+        for needle in (
+            "/files/CodePush/",
+            "/cache/WebView/",
+            "/fsCachedData/",
+            "/Library/Caches/WebKit/",
+            "/storage/emulated/0/Download/",
+        ):
             if needle in path:
                 seen[needle] += 1
         if e.get("dest") == "play.googleapis.com":

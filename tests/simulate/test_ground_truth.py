@@ -13,8 +13,19 @@ from mobile_ingress.simulate.lookups import host_matches
 from .reference import Reference, norm_host, parse_time, url_host
 from .support import events, key, lookup, truth
 
-ROW_KEYS = {"analytic_id", "device_id", "app_id", "file_path", "dest", "time", "expected", "clause", "label",
-            "stages", "context"}
+ROW_KEYS = {
+    "analytic_id",
+    "device_id",
+    "app_id",
+    "file_path",
+    "dest",
+    "time",
+    "expected",
+    "clause",
+    "label",
+    "stages",
+    "context",
+}
 STAGES = ["retrieval", "staging", "unpack", "load", "handoff", "repeat_retrieval"]
 CONTEXT = ["background", "device_locked", "no_user_interaction", "unapproved_role"]
 
@@ -49,19 +60,30 @@ def test_rows_have_the_ground_truth_schema(small_fleet: Path) -> None:
         assert isinstance(row["expected"], bool)
         assert row["stages"][0] == "retrieval" and row["stages"] == [s for s in STAGES if s in row["stages"]]
         assert row["context"] == [c for c in CONTEXT if c in row["context"]]
-        assert round(row["time"] * 1000) == row["time"] * 1000 or abs(row["time"] * 1000 - round(
-            row["time"] * 1000)) < 1e-3
+        assert (
+            round(row["time"] * 1000) == row["time"] * 1000
+            or abs(row["time"] * 1000 - round(row["time"] * 1000)) < 1e-3
+        )
         if row["file_path"] is None:
-            assert row["analytic_id"] == "AN1849" and row["stages"] in (["retrieval"], ["retrieval",
-                                                                                       "repeat_retrieval"])
+            assert row["analytic_id"] == "AN1849" and row["stages"] in (
+                ["retrieval"],
+                ["retrieval", "repeat_retrieval"],
+            )
         else:
             assert "staging" in row["stages"]
 
 
 def test_finding_id_follows_the_documented_digest(small_fleet: Path) -> None:
     for row in truth(small_fleet):
-        text = "|".join([row["analytic_id"], row["device_id"], row["app_id"], row["file_path"] or row["dest"],
-                         str(round(row["time"] * 1000))])
+        text = "|".join(
+            [
+                row["analytic_id"],
+                row["device_id"],
+                row["app_id"],
+                row["file_path"] or row["dest"],
+                str(round(row["time"] * 1000)),
+            ]
+        )
         assert row["finding_id"] == hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -128,8 +150,11 @@ def test_expected_retrievals_are_neither_allowlisted_nor_baselined_and_pass_byte
         assert not ref.baselined(r, row["app_id"]), row["label"]
         hosts = {norm_host(r.get("dest")), url_host(r.get("url"))} - {None}
         assert row["dest"] in hosts or row["dest"] == norm_host(r.get("dest_ip"))
-        if r.get("bytes_in") is not None and row["label"] != "bytes_summed_over_retrievals" \
-                and row["label"] != "ios_retrieval_only_summed_bytes":
+        if (
+            r.get("bytes_in") is not None
+            and row["label"] != "bytes_summed_over_retrievals"
+            and row["label"] != "ios_retrieval_only_summed_bytes"
+        ):
             assert r["bytes_in"] >= 8192, row["label"]
 
 
@@ -149,26 +174,32 @@ def test_labels_agree_with_a_literal_reading_of_the_rules(small_fleet: Path) -> 
 
 def test_labels_hold_in_shuffled_order_on_a_busier_fleet(tmp_path: Path) -> None:
     from mobile_ingress.simulate import simulate
+
     simulate(devices=40, hours=6, seed=21, out=str(tmp_path), order="shuffled")
     rows = truth(tmp_path)
     expected = {key(r) for r in rows if r["expected"]}
     assert {key(f) for f in Reference(tmp_path).findings()} == expected
 
 
-def test_context_is_set_before_a_file_that_precedes_its_retrieval(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_context_is_set_before_a_file_that_precedes_its_retrieval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """F up to clock_skew before R, written by another app, without app, or seen after a flow: the
     context the case intends still holds at F (the simulator checks this itself and raises)."""
     from mobile_ingress.simulate import plan, simulate
     from mobile_ingress.simulate.cases import CaseDef, _chain
 
-    cases = [CaseDef(f"neg_{i}", "android", True, _chain(kind=k, delta_s=-9.5, mood=m, **kw))
-             for i, (k, m, kw) in enumerate([
-                 ("apk", "fg", {"method": "download_manager", "f_mode": "provider", "where": "download"}),
-                 ("apk", "locked", {"f_mode": "shared_noapp", "where": "download"}),
-                 ("dex", "bg_recent", {"f_mode": "path_app"}),
-                 ("dex", "idle", {"r_mode": "flow"}),
-             ])]
+    cases = [
+        CaseDef(f"neg_{i}", "android", True, _chain(kind=k, delta_s=-9.5, mood=m, **kw))
+        for i, (k, m, kw) in enumerate(
+            [
+                ("apk", "fg", {"method": "download_manager", "f_mode": "provider", "where": "download"}),
+                ("apk", "locked", {"f_mode": "shared_noapp", "where": "download"}),
+                ("dex", "bg_recent", {"f_mode": "path_app"}),
+                ("dex", "idle", {"r_mode": "flow"}),
+            ]
+        )
+    ]
     monkeypatch.setattr(plan, "CASES", cases)
     monkeypatch.setattr(plan, "MIN_PER_LABEL", 6)
     simulate(devices=12, hours=2, seed=3, out=str(tmp_path))

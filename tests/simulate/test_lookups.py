@@ -17,11 +17,13 @@ def _epoch(iso: str) -> float:
 
 def test_written_lookups_have_the_contract_headers(small_fleet: Path) -> None:
     written = sorted(p.name for p in (small_fleet / "lookups").glob("*.csv"))
-    assert written == sorted(f"mobile_ingress_{n}.csv" for n in (
-        "destination_baseline", "managed_apps", "device_inventory", "allowed_destinations"))
+    assert written == sorted(
+        f"mobile_ingress_{n}.csv"
+        for n in ("destination_baseline", "managed_apps", "device_inventory", "allowed_destinations")
+    )
     for name in written:
-        short = name[len("mobile_ingress_"):-len(".csv")]
-        assert header(small_fleet / "lookups" / name)[:len(LOOKUP_HEADERS[short])] == LOOKUP_HEADERS[short]
+        short = name[len("mobile_ingress_") : -len(".csv")]
+        assert header(small_fleet / "lookups" / name)[: len(LOOKUP_HEADERS[short])] == LOOKUP_HEADERS[short]
 
 
 def test_contract_headers_agree_with_the_shipped_lookups() -> None:
@@ -30,12 +32,13 @@ def test_contract_headers_agree_with_the_shipped_lookups() -> None:
 
 
 def test_allowed_destinations_keep_every_shipped_row_first(small_fleet: Path) -> None:
-    with open(shipped_lookups_dir() / "mobile_ingress_allowed_destinations.csv", newline="",
-              encoding="utf-8-sig") as fh:
+    with open(
+        shipped_lookups_dir() / "mobile_ingress_allowed_destinations.csv", newline="", encoding="utf-8-sig"
+    ) as fh:
         shipped = list(csv.DictReader(fh))
     written = lookup(small_fleet, "allowed_destinations")
-    assert written[:len(shipped)] == shipped
-    assert any("/" in r["destination"] for r in written[len(shipped):]), "an enterprise CIDR row is added"
+    assert written[: len(shipped)] == shipped
+    assert any("/" in r["destination"] for r in written[len(shipped) :]), "an enterprise CIDR row is added"
 
 
 def test_inventory_lists_every_device_with_a_stable_private_ip(small_fleet: Path) -> None:

@@ -26,8 +26,9 @@ def test_a_300k_event_fleet_is_generated_without_holding_all_events(tmp_path: Pa
     """
     src = str(Path(mobile_ingress.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True,
-                          check=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True, check=True, env=env
+    )
     n_events, peak = (int(x) for x in proc.stdout.split())
     assert n_events >= 300_000
     # what holding them would cost: measured on a sample of the events themselves, as dicts

@@ -34,8 +34,9 @@ def test_shuffled_is_not_time_ordered(small_orders: dict[str, Path]) -> None:
     assert t != sorted(t) and t != sorted(t, reverse=True)
 
 
-def test_spilled_runs_merge_to_the_same_bytes_as_in_memory_sort(small_orders: dict[str, Path],
-                                                                 tmp_path: Path) -> None:
+def test_spilled_runs_merge_to_the_same_bytes_as_in_memory_sort(
+    small_orders: dict[str, Path], tmp_path: Path
+) -> None:
     for order in ("asc", "desc"):
         out = tmp_path / order
         simulate(out=str(out), order=order, run_events=97, **SMALL)  # ~25 sorted runs merged on disk
@@ -43,8 +44,9 @@ def test_spilled_runs_merge_to_the_same_bytes_as_in_memory_sort(small_orders: di
         assert not list(out.glob(".simulate-*")), "temporary runs are removed"
 
 
-def test_bucketed_shuffle_keeps_every_line_and_removes_its_buckets(small_orders: dict[str, Path],
-                                                                   tmp_path: Path) -> None:
+def test_bucketed_shuffle_keeps_every_line_and_removes_its_buckets(
+    small_orders: dict[str, Path], tmp_path: Path
+) -> None:
     simulate(out=str(tmp_path), order="shuffled", shuffle_events=300, **SMALL)  # several bucket files
     assert Counter(_lines(tmp_path)) == Counter(_lines(small_orders["asc"]))
     t = [json.loads(line)["_time"] for line in _lines(tmp_path)]

@@ -26,8 +26,13 @@ BG_SYNCS_PER_HOUR = 3.5
 SHARED_FLOWS_PER_HOUR = 2.0
 FLOW_SHARE = 0.18  # share of app retrievals also seen by the network sensor as a flow
 
-AD_HOSTS = ["securepubads.g.doubleclick.net", "ads.pubmatic.com", "ib.adnxs.com", "cdn.taboola.com",
-            "tpc.googlesyndication.com"]
+AD_HOSTS = [
+    "securepubads.g.doubleclick.net",
+    "ads.pubmatic.com",
+    "ib.adnxs.com",
+    "cdn.taboola.com",
+    "tpc.googlesyndication.com",
+]
 
 MEDIA_TYPES = [  # (extension, MIME, min bytes, max bytes, weight)
     ("jpg", "image/jpeg", 20_000, 600_000, 4.0),
@@ -66,8 +71,12 @@ class BenignGenerator:
 
     # ---------------------------------------------------------------- helpers
     def base(self, activity: str, app_id: str | None = None) -> dict[str, Any]:
-        f: dict[str, Any] = {"activity": activity, "platform": self.dev.platform,
-                             "device_id": self.dev.device_id, "user": self.dev.user}
+        f: dict[str, Any] = {
+            "activity": activity,
+            "platform": self.dev.platform,
+            "device_id": self.dev.device_id,
+            "user": self.dev.user,
+        }
         if app_id is not None:
             f["app_id"] = app_id
         return f
@@ -86,31 +95,69 @@ class BenignGenerator:
     def ios_dir(self, bundle: str) -> str:
         return self.dev.container(self.seed, bundle)
 
-    def retrieval(self, ms: int, app_id: str, host: str, path: str, nbytes: int, fg: bool,
-                  method: str = "http", flags: int = 0) -> Ev:
+    def retrieval(
+        self,
+        ms: int,
+        app_id: str,
+        host: str,
+        path: str,
+        nbytes: int,
+        fg: bool,
+        method: str = "http",
+        flags: int = 0,
+    ) -> Ev:
         f = self.base("retrieval", app_id)
-        f.update({"dest": host, "dest_ip": host_ip(host), "dest_port": 443, "url": f"https://{host}{path}",
-                  "bytes_in": nbytes, "retrieval_method": method,
-                  "app_state": "foreground" if fg else "background", "recent_user_interaction": fg})
+        f.update(
+            {
+                "dest": host,
+                "dest_ip": host_ip(host),
+                "dest_port": 443,
+                "url": f"https://{host}{path}",
+                "bytes_in": nbytes,
+                "retrieval_method": method,
+                "app_state": "foreground" if fg else "background",
+                "recent_user_interaction": fg,
+            }
+        )
         ev = self.emit(ms, f, flags)
         if self.rng.random() < FLOW_SHARE:
             self.flow(ms + self.rng.randint(-300, 900), host, int(nbytes * 1.02) + 620)
         return ev
 
     def flow(self, ms: int, host: str, nbytes: int) -> Ev:
-        f: dict[str, Any] = {"activity": "retrieval", "src_ip": self.dev.ip, "dest": host,
-                             "dest_ip": host_ip(host), "dest_port": 443, "bytes_in": nbytes}
+        f: dict[str, Any] = {
+            "activity": "retrieval",
+            "src_ip": self.dev.ip,
+            "dest": host,
+            "dest_ip": host_ip(host),
+            "dest_port": 443,
+            "bytes_in": nbytes,
+        }
         if self.rng.random() < 0.05:
             return self.emit(ms, f, F_NOAPP, idkind=None)
         ev = self.emit(ms, f, F_NOAPP, idkind="flow")
         ev.event_id = zeek_uid(self.rng)
         return ev
 
-    def file(self, ms: int, app_id: str | None, path: str, size: int, ftype: str | None,
-             flags: int = 0, fg: bool | None = None) -> Ev:
+    def file(
+        self,
+        ms: int,
+        app_id: str | None,
+        path: str,
+        size: int,
+        ftype: str | None,
+        flags: int = 0,
+        fg: bool | None = None,
+    ) -> Ev:
         f = self.base("file_create", app_id)
-        f.update({"file_path": path, "file_name": path.rsplit("/", 1)[-1], "file_size": size,
-                  "file_hash": sha256_hex(self.rng)})
+        f.update(
+            {
+                "file_path": path,
+                "file_name": path.rsplit("/", 1)[-1],
+                "file_size": size,
+                "file_hash": sha256_hex(self.rng),
+            }
+        )
         if ftype:
             f["file_type"] = ftype
         if fg is not None and app_id is not None and self.rng.random() < 0.5:
@@ -146,8 +193,10 @@ class BenignGenerator:
         name = f"{self.hexname(16)}.{ext}"
         if self.dev.platform == ANDROID:
             if app.app_id == "com.whatsapp" and ext == "jpg":
-                path = (f"/storage/emulated/0/Android/media/com.whatsapp/WhatsApp/Media/WhatsApp Images/"
-                        f"IMG-{r.randint(20240101, 20250228)}-WA{r.randint(0, 9999):04d}.jpg")
+                path = (
+                    f"/storage/emulated/0/Android/media/com.whatsapp/WhatsApp/Media/WhatsApp Images/"
+                    f"IMG-{r.randint(20240101, 20250228)}-WA{r.randint(0, 9999):04d}.jpg"
+                )
             elif r.random() < 0.3:
                 path = f"/storage/emulated/0/Android/data/{app.app_id}/files/Pictures/{name}"
             else:
@@ -212,8 +261,9 @@ class BenignGenerator:
     def ad_request(self, ms: int, app: catalog.App, fg: bool) -> None:
         r = self.rng
         host = r.choice(AD_HOSTS)
-        self.retrieval(ms, app.app_id, host, f"/gampad/ads?{self.hexname(8)}", r.randint(800, 60_000), fg,
-                       flags=F_NB)
+        self.retrieval(
+            ms, app.app_id, host, f"/gampad/ads?{self.hexname(8)}", r.randint(800, 60_000), fg, flags=F_NB
+        )
 
     # ---------------------------------------------------------------- activities
     def session(self, t: int) -> int:
@@ -256,24 +306,43 @@ class BenignGenerator:
     def store_update(self, t: int) -> None:
         r = self.rng
         if self.dev.platform == IOS:
-            f = self.retrieval(t, "com.apple.AppStore", "iosapps.itunes.apple.com",
-                               f"/itunes-assets/Purple/v4/{self.hexname(2)}/{self.hexname(32)}.signed.dpkg.ipa",
-                               r.randint(8_000_000, 250_000_000), False)
+            f = self.retrieval(
+                t,
+                "com.apple.AppStore",
+                "iosapps.itunes.apple.com",
+                f"/itunes-assets/Purple/v4/{self.hexname(2)}/{self.hexname(32)}.signed.dpkg.ipa",
+                r.randint(8_000_000, 250_000_000),
+                False,
+            )
             f.fields["retrieval_method"] = "stream"
             return
         size = r.randint(2_000_000, 90_000_000)
-        self.retrieval(t, "com.android.vending", "play.googleapis.com",
-                       f"/download/by-token/download?token={self.hexname(24)}", size, False)
+        self.retrieval(
+            t,
+            "com.android.vending",
+            "play.googleapis.com",
+            f"/download/by-token/download?token={self.hexname(24)}",
+            size,
+            False,
+        )
         target = r.choice([a for a in self.apps if a.category != "system"] or self.apps)
         if r.random() < 0.3:
-            path = (f"/data/data/{target.app_id}/files/splitcompat/{r.randint(100, 9999)}/verified-splits/"
-                    f"split_{r.choice(['feature_camera', 'dynamic_maps', 'ar_module', 'chat_stickers'])}.apk")
-            self.file(t + r.randint(200, 4000), target.app_id, path, size,
-                      "application/vnd.android.package-archive")
+            path = (
+                f"/data/data/{target.app_id}/files/splitcompat/{r.randint(100, 9999)}/verified-splits/"
+                f"split_{r.choice(['feature_camera', 'dynamic_maps', 'ar_module', 'chat_stickers'])}.apk"
+            )
+            self.file(
+                t + r.randint(200, 4000), target.app_id, path, size, "application/vnd.android.package-archive"
+            )
             return
         path = f"/data/app/vmdl{r.randint(10_000_000, 2_000_000_000)}.tmp/base.apk"
-        self.file(t + r.randint(200, 4000), "com.android.vending", path, size,
-                  "application/vnd.android.package-archive")
+        self.file(
+            t + r.randint(200, 4000),
+            "com.android.vending",
+            path,
+            size,
+            "application/vnd.android.package-archive",
+        )
         ld = self.base("load", "com.android.vending")
         ld.update({"file_path": path, "load_method": "install"})
         self.emit(t + r.randint(5_000, 30_000), ld)
@@ -283,17 +352,34 @@ class BenignGenerator:
         name = r.choice(["Vision", "MlkitBarcodeUi", "FontsModule", "Nearby", "PhenotypeModule"])
         ver = r.randint(231500000, 243999999)
         size = r.randint(200_000, 12_000_000)
-        self.retrieval(t, "com.google.android.gms", "edgedl.me.gvt1.com",
-                       f"/edgedl/chimera-module/{name.lower()}_{ver}.apk", size, False)
+        self.retrieval(
+            t,
+            "com.google.android.gms",
+            "edgedl.me.gvt1.com",
+            f"/edgedl/chimera-module/{name.lower()}_{ver}.apk",
+            size,
+            False,
+        )
         path = f"/data/data/com.google.android.gms/app_chimera/m/{self.hexname(8)}/dl-{name}.integ_{ver}.apk"
-        self.file(t + r.randint(300, 5000), "com.google.android.gms", path, size,
-                  "application/vnd.android.package-archive")
+        self.file(
+            t + r.randint(300, 5000),
+            "com.google.android.gms",
+            path,
+            size,
+            "application/vnd.android.package-archive",
+        )
 
     def codepush(self, t: int, app: catalog.App) -> None:
         r = self.rng
         size = r.randint(200_000, 3_000_000)
-        self.retrieval(t, app.app_id, "codepush.appcenter.ms",
-                       f"/v0.1/public/codepush/report_status/download/{self.hexname(12)}", size, False)
+        self.retrieval(
+            t,
+            app.app_id,
+            "codepush.appcenter.ms",
+            f"/v0.1/public/codepush/report_status/download/{self.hexname(12)}",
+            size,
+            False,
+        )
         if self.dev.platform == ANDROID:
             base, bundle = f"/data/data/{app.app_id}/files/CodePush", "index.android.bundle"
         else:
@@ -318,8 +404,10 @@ class BenignGenerator:
         kind = r.random()
         if self.dev.platform == ANDROID:
             if kind < 0.35:
-                name, mime = r.choice(["F-Droid.apk", "vlc-3.5.4-arm64-v8a.apk", "Vivaldi.6.5.apk"]), \
-                    "application/vnd.android.package-archive"
+                name, mime = (
+                    r.choice(["F-Droid.apk", "vlc-3.5.4-arm64-v8a.apk", "Vivaldi.6.5.apk"]),
+                    "application/vnd.android.package-archive",
+                )
             elif kind < 0.5:
                 name, mime = r.choice(["wallpapers.zip", "LibreOffice_help.zip"]), "application/zip"
             else:
@@ -352,21 +440,29 @@ class BenignGenerator:
         if not mailers:
             return
         app = r.choice(mailers)
-        ext, mime = r.choice([
-            ("pdf", "application/pdf"),
-            ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-            ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            ("jpg", "image/jpeg"),
-        ])
+        ext, mime = r.choice(
+            [
+                ("pdf", "application/pdf"),
+                ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                ("jpg", "image/jpeg"),
+            ]
+        )
         stem = r.choice(["report", "invoice", "scan", "agenda", "photo", "notes"])
         name = f"{stem}_{r.randint(1, 999)}.{ext}"
         size = r.randint(30_000, 4_000_000)
         host = app.hosts[-1]
         if self.dev.platform == ANDROID:
-            self.retrieval(t, app.app_id, host, f"/attachment/{self.hexname(20)}", size, True,
-                           method="download_manager")
-            self.file(t + r.randint(500, 8000), DOWNLOADS_PROVIDER, f"/storage/emulated/0/Download/{name}",
-                      size, mime)
+            self.retrieval(
+                t, app.app_id, host, f"/attachment/{self.hexname(20)}", size, True, method="download_manager"
+            )
+            self.file(
+                t + r.randint(500, 8000),
+                DOWNLOADS_PROVIDER,
+                f"/storage/emulated/0/Download/{name}",
+                size,
+                mime,
+            )
         else:
             self.retrieval(t, app.app_id, host, f"/attachment/{self.hexname(20)}", size, True)
             path = f"{self.ios_dir(app.app_id)}/Documents/Attachments/{name}"
@@ -377,8 +473,13 @@ class BenignGenerator:
             return
         r = self.rng
         name = f"Screenshot_{r.randint(20250101, 20250331)}-{r.randint(0, 235959):06d}.png"
-        self.file(t, None, f"/storage/emulated/0/Pictures/Screenshots/{name}", r.randint(80_000, 900_000),
-                  "image/png")
+        self.file(
+            t,
+            None,
+            f"/storage/emulated/0/Pictures/Screenshots/{name}",
+            r.randint(80_000, 900_000),
+            "image/png",
+        )
 
     def shared_flow(self, t: int) -> None:
         host = self.rng.choice(catalog.SHARED_HOSTS)

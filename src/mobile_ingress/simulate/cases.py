@@ -47,19 +47,27 @@ def mood_context(mood: str) -> list[str]:
 
 def normalize_path(path: str) -> str:
     """The few contract path normalizations the planted raw paths use."""
-    for raw, norm in (("/data/user/0/", "/data/data/"), ("/sdcard/", "/storage/emulated/0/"),
-                      ("/storage/self/primary/", "/storage/emulated/0/"), ("/var/", "/private/var/")):
+    for raw, norm in (
+        ("/data/user/0/", "/data/data/"),
+        ("/sdcard/", "/storage/emulated/0/"),
+        ("/storage/self/primary/", "/storage/emulated/0/"),
+        ("/var/", "/private/var/"),
+    ):
         if path.startswith(raw):
-            return norm + path[len(raw):]
+            return norm + path[len(raw) :]
     return path
 
 
 def android_app_from_path(path: str) -> str | None:
     p = normalize_path(path)
-    for prefix in ("/data/data/", "/storage/emulated/0/Android/data/", "/storage/emulated/0/Android/obb/",
-                   "/storage/emulated/0/Android/media/"):
+    for prefix in (
+        "/data/data/",
+        "/storage/emulated/0/Android/data/",
+        "/storage/emulated/0/Android/obb/",
+        "/storage/emulated/0/Android/media/",
+    ):
         if p.startswith(prefix):
-            return p[len(prefix):].split("/", 1)[0]
+            return p[len(prefix) :].split("/", 1)[0]
     return None
 
 
@@ -98,8 +106,9 @@ class Truth:
 class CaseBuilder:
     """Builds the events of one planted case (all times in epoch ms)."""
 
-    def __init__(self, planner: Any, rng: random.Random, label: str, devices: list[Device], r_ms: int,
-                 seed: int) -> None:
+    def __init__(
+        self, planner: Any, rng: random.Random, label: str, devices: list[Device], r_ms: int, seed: int
+    ) -> None:
         self.p = planner
         self.rng = rng
         self.label = label
@@ -122,8 +131,12 @@ class CaseBuilder:
 
     @staticmethod
     def base(dev: Device, activity: str, app_id: str | None) -> dict[str, Any]:
-        f: dict[str, Any] = {"activity": activity, "platform": dev.platform, "device_id": dev.device_id,
-                             "user": dev.user}
+        f: dict[str, Any] = {
+            "activity": activity,
+            "platform": dev.platform,
+            "device_id": dev.device_id,
+            "user": dev.user,
+        }
         if app_id is not None:
             f["app_id"] = app_id
         return f
@@ -143,9 +156,20 @@ class CaseBuilder:
         self.put_mood(f, mood)
         return self.emit(dev, ms, f)
 
-    def retrieval(self, dev: Device, ms: int, app_id: str | None, dest: str | None, *,
-                  bytes_in: int | None, url: str | None, dest_ip: str | None,
-                  method: str | None = "http", mood: str | None = None, dest_port: int = 443) -> Ev:
+    def retrieval(
+        self,
+        dev: Device,
+        ms: int,
+        app_id: str | None,
+        dest: str | None,
+        *,
+        bytes_in: int | None,
+        url: str | None,
+        dest_ip: str | None,
+        method: str | None = "http",
+        mood: str | None = None,
+        dest_port: int = 443,
+    ) -> Ev:
         f = self.base(dev, "retrieval", app_id)
         if dest is not None:
             f["dest"] = dest
@@ -163,17 +187,32 @@ class CaseBuilder:
 
     def flow(self, dev: Device, ms: int, dest: str, dest_ip: str, bytes_in: int | None) -> Ev:
         """An NSM flow: no device_id, no platform, no app; the device is found by src_ip."""
-        f: dict[str, Any] = {"activity": "retrieval", "src_ip": dev.ip, "dest": dest, "dest_ip": dest_ip,
-                             "dest_port": 443}
+        f: dict[str, Any] = {
+            "activity": "retrieval",
+            "src_ip": dev.ip,
+            "dest": dest,
+            "dest_ip": dest_ip,
+            "dest_port": 443,
+        }
         if bytes_in is not None:
             f["bytes_in"] = bytes_in
         ev = self.emit(dev, ms, f, idkind="flow")
         ev.event_id = f"C{self.rng.getrandbits(68):017x}"
         return ev
 
-    def file(self, dev: Device, ms: int, app_id: str | None, path: str, *, size: int | None,
-             ftype: str | None, file_hash: str | None = None, mood: str | None = None,
-             app_scoped_mood: bool = True) -> Ev:
+    def file(
+        self,
+        dev: Device,
+        ms: int,
+        app_id: str | None,
+        path: str,
+        *,
+        size: int | None,
+        ftype: str | None,
+        file_hash: str | None = None,
+        mood: str | None = None,
+        app_scoped_mood: bool = True,
+    ) -> Ev:
         f = self.base(dev, "file_create", app_id)
         f["file_path"] = path
         f["file_name"] = path.rsplit("/", 1)[-1]
@@ -193,8 +232,25 @@ class CaseBuilder:
 
     # ------------------------------------------------------------ names
     def word(self) -> str:
-        return self.rng.choice(["core", "update", "patch", "sync", "module", "plugin", "helper", "service",
-                                "loader", "engine", "assets", "res", "kit", "ext", "cfg"])
+        return self.rng.choice(
+            [
+                "core",
+                "update",
+                "patch",
+                "sync",
+                "module",
+                "plugin",
+                "helper",
+                "service",
+                "loader",
+                "engine",
+                "assets",
+                "res",
+                "kit",
+                "ext",
+                "cfg",
+            ]
+        )
 
     def hexs(self, n: int) -> str:
         return f"{self.rng.getrandbits(4 * n):0{n}x}"
@@ -218,34 +274,74 @@ class CaseBuilder:
 # ---------------------------------------------------------------------------- payload files
 PAYLOADS_ANDROID: dict[str, tuple[Callable[[CaseBuilder], str], str | None, int, int]] = {
     # kind: (name maker, file_type, min size, max size)
-    "dex": (lambda b: b.rng.choice(["classes2.dex", "update.dex", f"{b.word()}.dex", f"p{b.hexs(6)}.dex"]),
-            None, 12_000, 400_000),
-    "so": (lambda b: f"lib{b.word()}{b.rng.choice(['', '_jni', 'native'])}.so", "application/x-sharedlib",
-           40_000, 2_000_000),
-    "apk": (lambda b: f"{b.word()}_{b.rng.choice(['update', 'plugin', 'base'])}.apk",
-            "application/vnd.android.package-archive", 300_000, 12_000_000),
+    "dex": (
+        lambda b: b.rng.choice(["classes2.dex", "update.dex", f"{b.word()}.dex", f"p{b.hexs(6)}.dex"]),
+        None,
+        12_000,
+        400_000,
+    ),
+    "so": (
+        lambda b: f"lib{b.word()}{b.rng.choice(['', '_jni', 'native'])}.so",
+        "application/x-sharedlib",
+        40_000,
+        2_000_000,
+    ),
+    "apk": (
+        lambda b: f"{b.word()}_{b.rng.choice(['update', 'plugin', 'base'])}.apk",
+        "application/vnd.android.package-archive",
+        300_000,
+        12_000_000,
+    ),
     "jar": (lambda b: f"{b.word()}.jar", "application/java-archive", 20_000, 600_000),
-    "html": (lambda b: b.rng.choice(["index.html", "login.html", f"overlay_{b.hexs(4)}.html", "verify.htm"]),
-             "text/html", 9_000, 120_000),
-    "zip": (lambda b: f"{b.word()}{b.rng.choice(['', '_res', '_pack'])}.zip", "application/zip",
-            60_000, 5_000_000),
-    "noext": (lambda b: b.rng.choice([b.hexs(10), f"{b.word()}data", f".{b.hexs(8)}", "payload"]), None,
-              16_000, 500_000),
+    "html": (
+        lambda b: b.rng.choice(["index.html", "login.html", f"overlay_{b.hexs(4)}.html", "verify.htm"]),
+        "text/html",
+        9_000,
+        120_000,
+    ),
+    "zip": (
+        lambda b: f"{b.word()}{b.rng.choice(['', '_res', '_pack'])}.zip",
+        "application/zip",
+        60_000,
+        5_000_000,
+    ),
+    "noext": (
+        lambda b: b.rng.choice([b.hexs(10), f"{b.word()}data", f".{b.hexs(8)}", "payload"]),
+        None,
+        16_000,
+        500_000,
+    ),
     "mime_apk": (lambda b: f"{b.word()}.dat", "application/vnd.android.package-archive", 300_000, 6_000_000),
-    "magic_dex": (lambda b: b.rng.choice(["splash_bg.png", "icon_large.png", "banner.jpg"]),
-                  "Dalvik dex file version 035", 12_000, 300_000),
+    "magic_dex": (
+        lambda b: b.rng.choice(["splash_bg.png", "icon_large.png", "banner.jpg"]),
+        "Dalvik dex file version 035",
+        12_000,
+        300_000,
+    ),
     "json": (lambda b: f"{b.word()}_config.json", "application/json", 9_000, 60_000),
     "codepush": (lambda b: "index.android.bundle", None, 200_000, 3_000_000),
 }
 PAYLOADS_IOS: dict[str, tuple[Callable[[CaseBuilder], str], str | None, int, int]] = {
     "dylib": (lambda b: f"lib{b.word()}.dylib", "application/x-mach-binary", 40_000, 2_000_000),
     "zip": (lambda b: f"{b.word()}.zip", "application/zip", 60_000, 5_000_000),
-    "html": (lambda b: b.rng.choice(["index.html", "signin.html", f"promo_{b.hexs(4)}.html"]), "text/html",
-             9_000, 120_000),
-    "jsbundle": (lambda b: b.rng.choice(["main.jsbundle", f"{b.word()}.jsbundle"]), "application/javascript",
-                 100_000, 3_000_000),
-    "framework": (lambda b: b.word().capitalize() + "Kit",
-                  "Mach-O 64-bit dynamically linked shared library arm64", 60_000, 3_000_000),
+    "html": (
+        lambda b: b.rng.choice(["index.html", "signin.html", f"promo_{b.hexs(4)}.html"]),
+        "text/html",
+        9_000,
+        120_000,
+    ),
+    "jsbundle": (
+        lambda b: b.rng.choice(["main.jsbundle", f"{b.word()}.jsbundle"]),
+        "application/javascript",
+        100_000,
+        3_000_000,
+    ),
+    "framework": (
+        lambda b: b.word().capitalize() + "Kit",
+        "Mach-O 64-bit dynamically linked shared library arm64",
+        60_000,
+        3_000_000,
+    ),
     "noext": (lambda b: b.rng.choice([b.hexs(12), f"{b.word()}blob"]), None, 16_000, 500_000),
     "codepush": (lambda b: "main.jsbundle", "application/javascript", 200_000, 3_000_000),
 }
@@ -278,7 +374,8 @@ def payload_path(b: CaseBuilder, dev: Device, app_id: str, kind: str, name: str,
     if where == "var":
         container = container.replace("/private/var/", "/var/", 1)
     sub = {"tmp": "tmp", "docs": "Documents", "support": "Library/Application Support/" + b.word()}.get(
-        where, "Library/Caches/" + b.rng.choice(["com.plugin", "assets", "rt"]))
+        where, "Library/Caches/" + b.rng.choice(["com.plugin", "assets", "rt"])
+    )
     return f"{container}/{sub}/{name}"
 
 
@@ -329,13 +426,27 @@ def dest_for(b: CaseBuilder, mode: str, app_id: str) -> tuple[str, str | None, s
     if mode == "baselined_other_app":
         d = p.bad_host()
         other = b.rng.choice([a for a in catalog.ANDROID_STAGERS + catalog.IOS_STAGERS if a != app_id])
-        p.extra_baseline.append({"app_id": other, "dest": d, "first_seen": p.iso_days_before(45),
-                                 "last_seen": p.iso_days_before(1), "count": b.rng.randint(20, 900)})
+        p.extra_baseline.append(
+            {
+                "app_id": other,
+                "dest": d,
+                "first_seen": p.iso_days_before(45),
+                "last_seen": p.iso_days_before(1),
+                "count": b.rng.randint(20, 900),
+            }
+        )
         return d, p.bad_ip(), d
     if mode == "baseline_recent":
         d = p.bad_host()
-        p.extra_baseline.append({"app_id": app_id, "dest": d, "first_seen": p.iso_at(b.r_ms - 120 * S),
-                                 "last_seen": p.iso_at(b.r_ms - 100 * S), "count": 1})
+        p.extra_baseline.append(
+            {
+                "app_id": app_id,
+                "dest": d,
+                "first_seen": p.iso_at(b.r_ms - 120 * S),
+                "last_seen": p.iso_at(b.r_ms - 100 * S),
+                "count": 1,
+            }
+        )
         return d, p.bad_ip(), d
     if mode == "allowlisted":
         d = p.allowlisted_host(b.rng)
@@ -383,8 +494,7 @@ def choose_app(b: CaseBuilder, dev: Device, which: str, avoid: str | None = None
     return app_id
 
 
-def sizes_for(b: CaseBuilder, c: Chain, lo: int, hi: int) -> tuple[int | None, int | None,
-                                                                    int | None]:
+def sizes_for(b: CaseBuilder, c: Chain, lo: int, hi: int) -> tuple[int | None, int | None, int | None]:
     """(bytes_in of R, file_size of F, bytes_in of an earlier partial R0 or None)."""
     r = b.rng
     size = r.randint(lo, hi)
@@ -447,8 +557,9 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
 
     dest, dest_ip, ndest = dest_for(b, c.dest_mode, app_id)
     url_names = c.url_names if c.url_names is not None else (r.random() < 0.7)
-    url: str | None = b.bad_url(dest, name, url_names) if c.dest_mode not in (
-        "allowlisted_case_dot", "loopback") else None
+    url: str | None = (
+        b.bad_url(dest, name, url_names) if c.dest_mode not in ("allowlisted_case_dot", "loopback") else None
+    )
     if c.dest_mode == "loopback":
         url = f"http://127.0.0.1:{r.choice([8080, 8888, 31337])}/{name}"
     if c.dest_mode in ("allowlisted", "enterprise_catalog", "baselined", "baselined_star"):
@@ -465,13 +576,23 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
         if c.r_mode == "flow":
             b.flow(dev, r_ms - 60 * S, dest, dest_ip or dest, partial)
         else:
-            b.retrieval(dev, r_ms - 60 * S, r_app, dest, bytes_in=partial, url=url, dest_ip=dest_ip,
-                        method=c.method, mood=mood)
+            b.retrieval(
+                dev,
+                r_ms - 60 * S,
+                r_app,
+                dest,
+                bytes_in=partial,
+                url=url,
+                dest_ip=dest_ip,
+                method=c.method,
+                mood=mood,
+            )
     if c.r_mode == "flow":
         rev = b.flow(dev, r_ms, dest, dest_ip or dest, bytes_in)
     else:
-        rev = b.retrieval(dev, r_ms, r_app, dest, bytes_in=bytes_in, url=url, dest_ip=dest_ip,
-                          method=c.method, mood=mood)
+        rev = b.retrieval(
+            dev, r_ms, r_app, dest, bytes_in=bytes_in, url=url, dest_ip=dest_ip, method=c.method, mood=mood
+        )
     if c.bytes_mode == "dup":  # the same event delivered twice (same event_id, same content)
         dup = Ev(rev.ms, dict(rev.fields), idkind="dev", planted=True)
         dup.dup_of = rev
@@ -479,8 +600,17 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
     decoy = None
     if c.rank_decoy:  # a closer retrieval whose url does not name the file: rank 1 must still win
         d2 = b.p.bad_host()
-        decoy = b.retrieval(dev, f_ms - r.randint(5, 15) * S, app_id, d2, bytes_in=(bytes_in or 0) + 1_000,
-                            url=b.bad_url(d2, name, False), dest_ip=b.p.bad_ip(), method=c.method, mood=mood)
+        decoy = b.retrieval(
+            dev,
+            f_ms - r.randint(5, 15) * S,
+            app_id,
+            d2,
+            bytes_in=(bytes_in or 0) + 1_000,
+            url=b.bad_url(d2, name, False),
+            dest_ip=b.p.bad_ip(),
+            method=c.method,
+            mood=mood,
+        )
     f_mood_scoped = f_app == app_id
     fev = b.file(fdev, f_ms, f_app, path, size=fsize, ftype=ftype, mood=mood, app_scoped_mood=f_mood_scoped)
 
@@ -514,8 +644,19 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
         if c.r_mode == "flow":
             extra.append(b.flow(dev, t2, dest, dest_ip or dest, r.randint(9_000, 300_000)))
         else:
-            extra.append(b.retrieval(dev, t2, r_app, dest, bytes_in=r.randint(9_000, 300_000), url=url,
-                                     dest_ip=dest_ip, method=c.method, mood=mood))
+            extra.append(
+                b.retrieval(
+                    dev,
+                    t2,
+                    r_app,
+                    dest,
+                    bytes_in=r.randint(9_000, 300_000),
+                    url=url,
+                    dest_ip=dest_ip,
+                    method=c.method,
+                    mood=mood,
+                )
+            )
         stages.append("repeat_retrieval")
     stages = [s for s in STAGE_ORDER if s in stages]
 
@@ -527,22 +668,71 @@ def plant_chain(b: CaseBuilder, c: Chain) -> None:
         note = f"F written by {f_app}"
     if fdev is not dev:
         note = f"R on {dev.device_id}, F on {fdev.device_id}"
-    t_main = Truth(b.label, c.clause, c.expected, analytic(dev.platform), dev.platform, fdev, app_id, rev,
-                   fev, ndest, stages, extra, [rev, fev], intended, r_device=dev, note=note)
+    t_main = Truth(
+        b.label,
+        c.clause,
+        c.expected,
+        analytic(dev.platform),
+        dev.platform,
+        fdev,
+        app_id,
+        rev,
+        fev,
+        ndest,
+        stages,
+        extra,
+        [rev, fev],
+        intended,
+        r_device=dev,
+        note=note,
+    )
     b.truths.append(t_main)
     if c.recreate:  # the same file written again: no second finding
-        f2 = b.file(fdev, f_ms + r.randint(40, 90) * S, f_app, path, size=fsize, ftype=ftype,
-                    file_hash=fev.fields["file_hash"], mood=mood, app_scoped_mood=f_mood_scoped)
-        b.truths.append(Truth("nm_duplicate_staged_file",
-                              "1 duplicates: a file_create with the same device, path and hash as one within "
-                              "time_window before it adds no finding", False, analytic(dev.platform),
-                              dev.platform, fdev, app_id, rev, f2, ndest, list(stages), [], [rev, f2], None,
-                              r_device=dev, note="re-creation of the file of the twin row"))
+        f2 = b.file(
+            fdev,
+            f_ms + r.randint(40, 90) * S,
+            f_app,
+            path,
+            size=fsize,
+            ftype=ftype,
+            file_hash=fev.fields["file_hash"],
+            mood=mood,
+            app_scoped_mood=f_mood_scoped,
+        )
+        b.truths.append(
+            Truth(
+                "nm_duplicate_staged_file",
+                "1 duplicates: a file_create with the same device, path and hash as one within "
+                "time_window before it adds no finding",
+                False,
+                analytic(dev.platform),
+                dev.platform,
+                fdev,
+                app_id,
+                rev,
+                f2,
+                ndest,
+                list(stages),
+                [],
+                [rev, f2],
+                None,
+                r_device=dev,
+                note="re-creation of the file of the twin row",
+            )
+        )
     _ = decoy
 
 
-def plant_retrieval_only(b: CaseBuilder, *, app: str, bytes_mode: str, repeat: bool, expected: bool,
-                         clause: str, summed: bool = False) -> None:
+def plant_retrieval_only(
+    b: CaseBuilder,
+    *,
+    app: str,
+    bytes_mode: str,
+    repeat: bool,
+    expected: bool,
+    clause: str,
+    summed: bool = False,
+) -> None:
     r = b.rng
     dev = b.dev
     app_id = choose_app(b, dev, app)
@@ -553,26 +743,60 @@ def plant_retrieval_only(b: CaseBuilder, *, app: str, bytes_mode: str, repeat: b
     url = b.bad_url(dest, name, r.random() < 0.5)
     r_ms = b.r_ms
     b.state(dev, r_ms - r.randint(5, 30) * S - (30 * S if summed else 0), app_id, mood)
-    sizes: dict[str, int | None] = {"normal": r.randint(20_000, 3_000_000), "below": 2_000,
-                                       "unknown": None}
+    sizes: dict[str, int | None] = {"normal": r.randint(20_000, 3_000_000), "below": 2_000, "unknown": None}
     bytes_in = sizes[bytes_mode]
     if summed:
-        first = b.retrieval(dev, r_ms - 30 * S, app_id, dest, bytes_in=r.randint(4_200, 5_000), url=url,
-                            dest_ip=dest_ip, mood=mood)
+        first = b.retrieval(
+            dev,
+            r_ms - 30 * S,
+            app_id,
+            dest,
+            bytes_in=r.randint(4_200, 5_000),
+            url=url,
+            dest_ip=dest_ip,
+            mood=mood,
+        )
         bytes_in = r.randint(4_200, 5_000)
         _ = first
     rev = b.retrieval(dev, r_ms, app_id, dest, bytes_in=bytes_in, url=url, dest_ip=dest_ip, mood=mood)
     extra: list[Ev] = []
     stages = ["retrieval"]
     if repeat:
-        extra.append(b.retrieval(dev, r_ms + r.randint(60, 240) * S, app_id, dest,
-                                 bytes_in=r.randint(2_000, 400_000), url=url, dest_ip=dest_ip, mood=mood))
+        extra.append(
+            b.retrieval(
+                dev,
+                r_ms + r.randint(60, 240) * S,
+                app_id,
+                dest,
+                bytes_in=r.randint(2_000, 400_000),
+                url=url,
+                dest_ip=dest_ip,
+                mood=mood,
+            )
+        )
         stages.append("repeat_retrieval")
     intended = mood_context(mood)
     if catalog.unapproved(dev.platform, app_id):
         intended.append("unapproved_role")
-    b.truths.append(Truth(b.label, clause, expected, "AN1849", dev.platform, dev, app_id, rev, None, dest,
-                          stages, extra, [rev], intended, r_device=dev))
+    b.truths.append(
+        Truth(
+            b.label,
+            clause,
+            expected,
+            "AN1849",
+            dev.platform,
+            dev,
+            app_id,
+            rev,
+            None,
+            dest,
+            stages,
+            extra,
+            [rev],
+            intended,
+            r_device=dev,
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- the labels
@@ -600,209 +824,734 @@ A, IOS_ = ANDROID, IOS
 
 CASES: list[CaseDef] = [
     # ---- AN1848 (Android) chains that must alert
-    CaseDef("dex_dexclassloader_background", A, True, _chain(
-        kind="dex", load="dexclassloader", mood="bg",
-        clause="3 chain + follow-on load (dexclassloader) + context background")),
-    CaseDef("dex_bare_foreground", A, True, _chain(
-        kind="dex", mood="fg", clause=C_CHAIN + " (no follow-on, no context)")),
-    CaseDef("so_loadlibrary_locked", A, True, _chain(
-        kind="so", where="app_dir", load="loadlibrary", mood="locked",
-        clause="3 chain + follow-on load (loadlibrary) + context device_locked")),
-    CaseDef("apk_handoff_installer_no_interaction", A, True, _chain(
-        kind="apk", where="cache", handoff=True, mood="idle",
-        clause="3 follow-on: handoff of F (target_app) + context no_user_interaction")),
-    CaseDef("jar_repeat_retrieval", A, True, _chain(
-        kind="jar", repeat=True, clause="3 follow-on: repeat_retrieval from the same destination")),
-    CaseDef("html_overlay_webview_background", A, True, _chain(
-        kind="html", load="webview", mood="bg",
-        clause="2 risk pattern *.html (overlay) + follow-on load (webview)")),
-    CaseDef("opaque_blob_noext", A, True, _chain(
-        kind="noext",
-        clause="2 risk pattern <noext>: no extension and file_size >= ingress_bytes_threshold")),
-    CaseDef("zip_unpack_then_load", A, True, _chain(
-        kind="zip", unpack=True, load="dexclassloader",
-        clause="3 follow-on: unpack of F, then load of a file under its target_path")),
-    CaseDef("flow_only_retrieval_dex", A, True, _chain(
-        kind="dex", r_mode="flow",
-        clause="1 src_ip resolved by device_inventory; 3 chain: R without app_id matches any app")),
-    CaseDef("noapp_retrieval_so", A, True, _chain(
-        kind="so", r_mode="edr_noapp", load="loadlibrary", clause="3 chain: R without app_id (any app)")),
-    CaseDef("download_manager_provider_apk", A, True, _chain(
-        kind="apk", method="download_manager", f_mode="provider", where="download",
-        clause="3 chain: download_manager R and F written by com.android.providers.downloads")),
-    CaseDef("shared_storage_noapp_apk", A, True, _chain(
-        kind="apk", f_mode="shared_noapp", where="download",
-        clause="1/3 chain: F without app_id in shared storage matches a retrieval of any app")),
-    CaseDef("shared_storage_sdcard_alias_jar", A, True, _chain(
-        kind="jar", f_mode="shared_noapp", where="sdcard",
-        clause="1 paths: /sdcard/ -> /storage/emulated/0/; F without app_id in shared storage")),
-    CaseDef("dex_negative_delta_within_skew", A, True, _chain(
-        kind="dex", delta_s=None, clause="3 chain: F may precede R by up to clock_skew")),
-    CaseDef("dex_skew_lower_bound_exact", A, True, _chain(
-        kind="dex", delta_s=-10.0, whole_seconds=True,
-        clause="3 chain: F = R - clock_skew (bound inclusive)")),
-    CaseDef("dex_window_upper_bound_exact", A, True, _chain(
-        kind="dex", delta_s=300.0, whole_seconds=True,
-        clause="3 chain: F = R + time_window (bound inclusive)")),
-    CaseDef("lookalike_of_allowlisted_host", A, True, _chain(
-        kind="apk", where="cache", dest_mode="lookalike_exact",
-        clause="2 hosts: an exact allowlist host does not match a look-alike (<allowed>.<evil>)")),
-    CaseDef("lookalike_suffix_label_boundary", A, True, _chain(
-        kind="apk", dest_mode="lookalike_boundary",
-        clause="2 hosts: *.suffix matches only at a label boundary"), needs="suffix_row"),
-    CaseDef("baselined_for_other_app", A, True, _chain(
-        kind="dex", dest_mode="baselined_other_app",
-        clause="2/3 baseline is per app: another app's pair does not cover")),
-    CaseDef("baseline_first_seen_too_recent", A, True, _chain(
-        kind="dex", dest_mode="baseline_recent",
-        clause="2 baseline: a pair whose first_seen is less than time_window before R does not baseline it")),
-    CaseDef("bytes_unknown_file_size_stands_in", A, True, _chain(
-        kind="so", bytes_mode="unknown", clause="3 bytes: no bytes_in known, F's file_size stands in")),
-    CaseDef("bytes_unknown_both_passes", A, True, _chain(
-        kind="dex", bytes_mode="unknown_both",
-        clause="3 bytes: neither bytes_in nor file_size known: passes")),
-    CaseDef("bytes_summed_over_retrievals", A, True, _chain(
-        kind="jar", bytes_mode="summed", delta_s=5.0,
-        clause="3 bytes: summed over retrievals of the same device, app and destination within time_window")),
-    CaseDef("bytes_exactly_threshold", A, True, _chain(
-        kind="dex", bytes_mode="exact", clause="3 bytes: bytes_in == ingress_bytes_threshold passes (>=)")),
-    CaseDef("user0_path_normalized_dex", A, True, _chain(
-        kind="dex", where="user0", clause="1 paths: /data/user/0/<pkg>/ -> /data/data/<pkg>/")),
-    CaseDef("app_id_from_path_dex", A, True, _chain(
-        kind="dex", f_mode="path_app",
-        clause="1 app_id: an Android file without app_id takes it from its path")),
-    CaseDef("allowlisted_app_inprocess_load", A, True, _chain(
-        kind="so", app="allow_browser", load="loadlibrary",
-        clause="2 allowed_apps: an allowlisted app's chain is kept when F is loaded in-process")),
-    CaseDef("raw_ip_destination_dex", A, True, _chain(
-        kind="dex", dest_mode="raw_ip", clause="1 dest: a remote IP without host name")),
-    CaseDef("cidr_adjacent_dest_ip", A, True, _chain(
-        kind="apk", dest_mode="cidr_adjacent",
-        clause="2 hosts: a CIDR allowlist row does not match an address just outside it")),
-    CaseDef("rank_url_names_file", A, True, _chain(
-        kind="dex", rank_decoy=True, url_names=True, delta_s=45.0,
-        clause="3 chain ranks: R whose url names F wins over a closer R of the same app")),
-    CaseDef("mime_apk_renamed_dat", A, True, _chain(
-        kind="mime_apk", clause="2 risk pattern on file_type (APK MIME type under a .dat name)")),
-    CaseDef("magic_dex_disguised_png", A, True, _chain(
-        kind="magic_dex", clause="2 risk pattern on file_type (magic 'Dalvik dex' under a .png name)")),
-    CaseDef("ext_storage_android_data_jar", A, True, _chain(
-        kind="jar", where="ext", load="dexclassloader",
-        clause="1 paths: /storage/emulated/0/Android/data/<pkg>/ is app storage")),
-    CaseDef("dex_recreated_same_path", A, True, _chain(
-        kind="dex", recreate=True, delta_s=None,
-        clause=C_CHAIN + " (first of two writes of the same file)")),
-    CaseDef("managed_no_role_chain_android", A, True, _chain(
-        kind="dex", app="managed_no_role", load="dexclassloader",
-        clause="3 context: unapproved_role (managed app without approved role)")),
+    CaseDef(
+        "dex_dexclassloader_background",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            load="dexclassloader",
+            mood="bg",
+            clause="3 chain + follow-on load (dexclassloader) + context background",
+        ),
+    ),
+    CaseDef(
+        "dex_bare_foreground",
+        A,
+        True,
+        _chain(kind="dex", mood="fg", clause=C_CHAIN + " (no follow-on, no context)"),
+    ),
+    CaseDef(
+        "so_loadlibrary_locked",
+        A,
+        True,
+        _chain(
+            kind="so",
+            where="app_dir",
+            load="loadlibrary",
+            mood="locked",
+            clause="3 chain + follow-on load (loadlibrary) + context device_locked",
+        ),
+    ),
+    CaseDef(
+        "apk_handoff_installer_no_interaction",
+        A,
+        True,
+        _chain(
+            kind="apk",
+            where="cache",
+            handoff=True,
+            mood="idle",
+            clause="3 follow-on: handoff of F (target_app) + context no_user_interaction",
+        ),
+    ),
+    CaseDef(
+        "jar_repeat_retrieval",
+        A,
+        True,
+        _chain(kind="jar", repeat=True, clause="3 follow-on: repeat_retrieval from the same destination"),
+    ),
+    CaseDef(
+        "html_overlay_webview_background",
+        A,
+        True,
+        _chain(
+            kind="html",
+            load="webview",
+            mood="bg",
+            clause="2 risk pattern *.html (overlay) + follow-on load (webview)",
+        ),
+    ),
+    CaseDef(
+        "opaque_blob_noext",
+        A,
+        True,
+        _chain(
+            kind="noext",
+            clause="2 risk pattern <noext>: no extension and file_size >= ingress_bytes_threshold",
+        ),
+    ),
+    CaseDef(
+        "zip_unpack_then_load",
+        A,
+        True,
+        _chain(
+            kind="zip",
+            unpack=True,
+            load="dexclassloader",
+            clause="3 follow-on: unpack of F, then load of a file under its target_path",
+        ),
+    ),
+    CaseDef(
+        "flow_only_retrieval_dex",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            r_mode="flow",
+            clause="1 src_ip resolved by device_inventory; 3 chain: R without app_id matches any app",
+        ),
+    ),
+    CaseDef(
+        "noapp_retrieval_so",
+        A,
+        True,
+        _chain(
+            kind="so", r_mode="edr_noapp", load="loadlibrary", clause="3 chain: R without app_id (any app)"
+        ),
+    ),
+    CaseDef(
+        "download_manager_provider_apk",
+        A,
+        True,
+        _chain(
+            kind="apk",
+            method="download_manager",
+            f_mode="provider",
+            where="download",
+            clause="3 chain: download_manager R and F written by com.android.providers.downloads",
+        ),
+    ),
+    CaseDef(
+        "shared_storage_noapp_apk",
+        A,
+        True,
+        _chain(
+            kind="apk",
+            f_mode="shared_noapp",
+            where="download",
+            clause="1/3 chain: F without app_id in shared storage matches a retrieval of any app",
+        ),
+    ),
+    CaseDef(
+        "shared_storage_sdcard_alias_jar",
+        A,
+        True,
+        _chain(
+            kind="jar",
+            f_mode="shared_noapp",
+            where="sdcard",
+            clause="1 paths: /sdcard/ -> /storage/emulated/0/; F without app_id in shared storage",
+        ),
+    ),
+    CaseDef(
+        "dex_negative_delta_within_skew",
+        A,
+        True,
+        _chain(kind="dex", delta_s=None, clause="3 chain: F may precede R by up to clock_skew"),
+    ),
+    CaseDef(
+        "dex_skew_lower_bound_exact",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            delta_s=-10.0,
+            whole_seconds=True,
+            clause="3 chain: F = R - clock_skew (bound inclusive)",
+        ),
+    ),
+    CaseDef(
+        "dex_window_upper_bound_exact",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            delta_s=300.0,
+            whole_seconds=True,
+            clause="3 chain: F = R + time_window (bound inclusive)",
+        ),
+    ),
+    CaseDef(
+        "lookalike_of_allowlisted_host",
+        A,
+        True,
+        _chain(
+            kind="apk",
+            where="cache",
+            dest_mode="lookalike_exact",
+            clause="2 hosts: an exact allowlist host does not match a look-alike (<allowed>.<evil>)",
+        ),
+    ),
+    CaseDef(
+        "lookalike_suffix_label_boundary",
+        A,
+        True,
+        _chain(
+            kind="apk",
+            dest_mode="lookalike_boundary",
+            clause="2 hosts: *.suffix matches only at a label boundary",
+        ),
+        needs="suffix_row",
+    ),
+    CaseDef(
+        "baselined_for_other_app",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            dest_mode="baselined_other_app",
+            clause="2/3 baseline is per app: another app's pair does not cover",
+        ),
+    ),
+    CaseDef(
+        "baseline_first_seen_too_recent",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            dest_mode="baseline_recent",
+            clause=(
+                "2 baseline: a pair whose first_seen is less than time_window before R does not baseline it"
+            ),
+        ),
+    ),
+    CaseDef(
+        "bytes_unknown_file_size_stands_in",
+        A,
+        True,
+        _chain(kind="so", bytes_mode="unknown", clause="3 bytes: no bytes_in known, F's file_size stands in"),
+    ),
+    CaseDef(
+        "bytes_unknown_both_passes",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            bytes_mode="unknown_both",
+            clause="3 bytes: neither bytes_in nor file_size known: passes",
+        ),
+    ),
+    CaseDef(
+        "bytes_summed_over_retrievals",
+        A,
+        True,
+        _chain(
+            kind="jar",
+            bytes_mode="summed",
+            delta_s=5.0,
+            clause=(
+                "3 bytes: summed over retrievals of the same device, app and destination within time_window"
+            ),
+        ),
+    ),
+    CaseDef(
+        "bytes_exactly_threshold",
+        A,
+        True,
+        _chain(
+            kind="dex", bytes_mode="exact", clause="3 bytes: bytes_in == ingress_bytes_threshold passes (>=)"
+        ),
+    ),
+    CaseDef(
+        "user0_path_normalized_dex",
+        A,
+        True,
+        _chain(kind="dex", where="user0", clause="1 paths: /data/user/0/<pkg>/ -> /data/data/<pkg>/"),
+    ),
+    CaseDef(
+        "app_id_from_path_dex",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            f_mode="path_app",
+            clause="1 app_id: an Android file without app_id takes it from its path",
+        ),
+    ),
+    CaseDef(
+        "allowlisted_app_inprocess_load",
+        A,
+        True,
+        _chain(
+            kind="so",
+            app="allow_browser",
+            load="loadlibrary",
+            clause="2 allowed_apps: an allowlisted app's chain is kept when F is loaded in-process",
+        ),
+    ),
+    CaseDef(
+        "raw_ip_destination_dex",
+        A,
+        True,
+        _chain(kind="dex", dest_mode="raw_ip", clause="1 dest: a remote IP without host name"),
+    ),
+    CaseDef(
+        "cidr_adjacent_dest_ip",
+        A,
+        True,
+        _chain(
+            kind="apk",
+            dest_mode="cidr_adjacent",
+            clause="2 hosts: a CIDR allowlist row does not match an address just outside it",
+        ),
+    ),
+    CaseDef(
+        "rank_url_names_file",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            rank_decoy=True,
+            url_names=True,
+            delta_s=45.0,
+            clause="3 chain ranks: R whose url names F wins over a closer R of the same app",
+        ),
+    ),
+    CaseDef(
+        "mime_apk_renamed_dat",
+        A,
+        True,
+        _chain(kind="mime_apk", clause="2 risk pattern on file_type (APK MIME type under a .dat name)"),
+    ),
+    CaseDef(
+        "magic_dex_disguised_png",
+        A,
+        True,
+        _chain(kind="magic_dex", clause="2 risk pattern on file_type (magic 'Dalvik dex' under a .png name)"),
+    ),
+    CaseDef(
+        "ext_storage_android_data_jar",
+        A,
+        True,
+        _chain(
+            kind="jar",
+            where="ext",
+            load="dexclassloader",
+            clause="1 paths: /storage/emulated/0/Android/data/<pkg>/ is app storage",
+        ),
+    ),
+    CaseDef(
+        "dex_recreated_same_path",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            recreate=True,
+            delta_s=None,
+            clause=C_CHAIN + " (first of two writes of the same file)",
+        ),
+    ),
+    CaseDef(
+        "managed_no_role_chain_android",
+        A,
+        True,
+        _chain(
+            kind="dex",
+            app="managed_no_role",
+            load="dexclassloader",
+            clause="3 context: unapproved_role (managed app without approved role)",
+        ),
+    ),
     # ---- AN1849 (iOS) chains and retrieval-only findings that must alert
-    CaseDef("ios_dylib_dlopen_background", IOS_, True, _chain(
-        kind="dylib", load="dlopen", mood="bg",
-        clause="3 chain + follow-on load (dlopen) + context background")),
-    CaseDef("ios_zip_unpack_then_dlopen", IOS_, True, _chain(
-        kind="zip", where="docs", unpack=True, load="dlopen",
-        clause="3 follow-on: unpack of F, then load of a file under its target_path")),
-    CaseDef("ios_html_overlay_locked", IOS_, True, _chain(
-        kind="html", where="support", load="webview", mood="locked",
-        clause="2 risk pattern *.html (overlay) + context device_locked")),
+    CaseDef(
+        "ios_dylib_dlopen_background",
+        IOS_,
+        True,
+        _chain(
+            kind="dylib",
+            load="dlopen",
+            mood="bg",
+            clause="3 chain + follow-on load (dlopen) + context background",
+        ),
+    ),
+    CaseDef(
+        "ios_zip_unpack_then_dlopen",
+        IOS_,
+        True,
+        _chain(
+            kind="zip",
+            where="docs",
+            unpack=True,
+            load="dlopen",
+            clause="3 follow-on: unpack of F, then load of a file under its target_path",
+        ),
+    ),
+    CaseDef(
+        "ios_html_overlay_locked",
+        IOS_,
+        True,
+        _chain(
+            kind="html",
+            where="support",
+            load="webview",
+            mood="locked",
+            clause="2 risk pattern *.html (overlay) + context device_locked",
+        ),
+    ),
     CaseDef("ios_jsbundle_bare", IOS_, True, _chain(kind="jsbundle", where="support", clause=C_CHAIN)),
-    CaseDef("ios_framework_path", IOS_, True, _chain(
-        kind="framework", clause="2 risk pattern on file_path **/*.framework/**")),
-    CaseDef("ios_dylib_repeat_retrieval", IOS_, True, _chain(
-        kind="dylib", repeat=True, clause="3 follow-on: repeat_retrieval")),
-    CaseDef("ios_managed_unapproved_chain", IOS_, True, _chain(
-        kind="dylib", app="managed_no_role", load="dlopen",
-        clause="3 context: unapproved_role; the R of a chain is not also a retrieval-only finding")),
-    CaseDef("ios_var_path_normalized", IOS_, True, _chain(
-        kind="dylib", where="var", clause="1 paths: iOS /var/ -> /private/var/")),
-    CaseDef("ios_flow_only_dylib", IOS_, True, _chain(
-        kind="dylib", r_mode="flow",
-        clause="1 src_ip and platform from device_inventory; 3 chain: R without app_id")),
-    CaseDef("ios_zip_negative_delta", IOS_, True, _chain(
-        kind="zip", delta_s=-4.5, clause="3 chain: F may precede R by up to clock_skew")),
-    CaseDef("ios_opaque_noext_tmp", IOS_, True, _chain(
-        kind="noext", where="tmp", clause="2 risk pattern <noext> (opaque)")),
-    CaseDef("ios_retrieval_only_repeat", IOS_, True, _ronly(
-        app="managed_no_role", bytes_mode="normal", repeat=True, expected=True,
-        clause="3 AN1849 retrieval-only: managed app without approved role; later retrieval joins as "
-               "repeat_retrieval")),
-    CaseDef("ios_retrieval_only_single", IOS_, True, _ronly(
-        app="managed_no_role", bytes_mode="normal", repeat=False, expected=True,
-        clause="3 AN1849 retrieval-only: managed app without approved role, bytes_in >= threshold")),
-    CaseDef("ios_retrieval_only_summed_bytes", IOS_, True, _ronly(
-        app="managed_no_role", bytes_mode="normal", repeat=False, expected=True, summed=True,
-        clause="3 AN1849 retrieval-only: bytes summed; the finding starts at the first qualifying "
-               "retrieval")),
+    CaseDef(
+        "ios_framework_path",
+        IOS_,
+        True,
+        _chain(kind="framework", clause="2 risk pattern on file_path **/*.framework/**"),
+    ),
+    CaseDef(
+        "ios_dylib_repeat_retrieval",
+        IOS_,
+        True,
+        _chain(kind="dylib", repeat=True, clause="3 follow-on: repeat_retrieval"),
+    ),
+    CaseDef(
+        "ios_managed_unapproved_chain",
+        IOS_,
+        True,
+        _chain(
+            kind="dylib",
+            app="managed_no_role",
+            load="dlopen",
+            clause="3 context: unapproved_role; the R of a chain is not also a retrieval-only finding",
+        ),
+    ),
+    CaseDef(
+        "ios_var_path_normalized",
+        IOS_,
+        True,
+        _chain(kind="dylib", where="var", clause="1 paths: iOS /var/ -> /private/var/"),
+    ),
+    CaseDef(
+        "ios_flow_only_dylib",
+        IOS_,
+        True,
+        _chain(
+            kind="dylib",
+            r_mode="flow",
+            clause="1 src_ip and platform from device_inventory; 3 chain: R without app_id",
+        ),
+    ),
+    CaseDef(
+        "ios_zip_negative_delta",
+        IOS_,
+        True,
+        _chain(kind="zip", delta_s=-4.5, clause="3 chain: F may precede R by up to clock_skew"),
+    ),
+    CaseDef(
+        "ios_opaque_noext_tmp",
+        IOS_,
+        True,
+        _chain(kind="noext", where="tmp", clause="2 risk pattern <noext> (opaque)"),
+    ),
+    CaseDef(
+        "ios_retrieval_only_repeat",
+        IOS_,
+        True,
+        _ronly(
+            app="managed_no_role",
+            bytes_mode="normal",
+            repeat=True,
+            expected=True,
+            clause="3 AN1849 retrieval-only: managed app without approved role; later retrieval joins as "
+            "repeat_retrieval",
+        ),
+    ),
+    CaseDef(
+        "ios_retrieval_only_single",
+        IOS_,
+        True,
+        _ronly(
+            app="managed_no_role",
+            bytes_mode="normal",
+            repeat=False,
+            expected=True,
+            clause="3 AN1849 retrieval-only: managed app without approved role, bytes_in >= threshold",
+        ),
+    ),
+    CaseDef(
+        "ios_retrieval_only_summed_bytes",
+        IOS_,
+        True,
+        _ronly(
+            app="managed_no_role",
+            bytes_mode="normal",
+            repeat=False,
+            expected=True,
+            summed=True,
+            clause="3 AN1849 retrieval-only: bytes summed; the finding starts at the first qualifying "
+            "retrieval",
+        ),
+    ),
     # ---- near misses (must NOT alert): each fails exactly one rule
-    CaseDef("nm_file_after_window", A, False, _chain(
-        kind="dex", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window")),
-    CaseDef("nm_file_before_skew", A, False, _chain(
-        kind="dex", delta_s=-15.0, expected=False, clause="3 chain: F earlier than R - clock_skew")),
-    CaseDef("nm_other_device", A, False, _chain(
-        kind="dex", expected=False, clause="3 chain: same device_id"), devices=2),
-    CaseDef("nm_other_app", A, False, _chain(
-        kind="dex", f_mode="other_app", expected=False,
-        clause="3 chain: same app_id (F of another app, not in shared storage)")),
-    CaseDef("nm_allowlisted_destination", A, False, _chain(
-        kind="apk", where="cache", dest_mode="allowlisted", expected=False,
-        clause="3 chain: R is not allowlisted (mobile_ingress_allowed_destinations)")),
-    CaseDef("nm_allowlisted_dest_case_trailing_dot", A, False, _chain(
-        kind="apk", where="cache", dest_mode="allowlisted_case_dot", expected=False,
-        clause="2 hosts: compared in lowercase without a trailing dot (allowlisted)")),
-    CaseDef("nm_allowlisted_enterprise_catalog", A, False, _chain(
-        kind="apk", app="enterprise", dest_mode="enterprise_catalog", expected=False,
-        clause="3 chain: R is not allowlisted (enterprise app catalog row)")),
-    CaseDef("nm_allowlisted_cidr_dest_ip", A, False, _chain(
-        kind="apk", dest_mode="enterprise_cidr", expected=False,
-        clause="2 hosts: dest_ip inside an allowlisted CIDR allowlists R")),
-    CaseDef("nm_baselined_destination", A, False, _chain(
-        kind="dex", dest_mode="baselined", expected=False,
-        clause="3 chain: R is not baselined for that app")),
-    CaseDef("nm_baselined_star_app", A, False, _chain(
-        kind="dex", dest_mode="baselined_star", expected=False,
-        clause="2 baseline: a '*' app row baselines the destination for every app")),
-    CaseDef("nm_bytes_below_threshold", A, False, _chain(
-        kind="dex", bytes_mode="below", expected=False,
-        clause="3 bytes: bytes_in below ingress_bytes_threshold")),
-    CaseDef("nm_bytes_unknown_small_file", A, False, _chain(
-        kind="dex", bytes_mode="below_unknown", expected=False,
-        clause="3 bytes: no bytes_in, F's file_size below the threshold")),
-    CaseDef("nm_duplicate_retrieval_bytes", A, False, _chain(
-        kind="dex", bytes_mode="dup", expected=False,
-        clause="1 duplicates: a re-delivered retrieval counts once, so bytes stay below the threshold")),
-    CaseDef("nm_benign_type_json", A, False, _chain(
-        kind="json", expected=False, clause="3 chain: F matches no risk pattern")),
-    CaseDef("nm_noext_small_blob", A, False, _chain(
-        kind="noext", bytes_mode="small_file", expected=False,
-        clause="2 risk pattern <noext> needs file_size >= ingress_bytes_threshold")),
-    CaseDef("nm_allowed_path_codepush", A, False, _chain(
-        kind="codepush", where="codepush", expected=False,
-        clause="3 chain: F in an allowed path (CodePush)")),
-    CaseDef("nm_allowlisted_app_chrome_apk", A, False, _chain(
-        kind="apk", app="chrome", f_mode="app", where="download", handoff=True, expected=False,
-        clause="3 chain: the app is allowlisted (an install load is not in-process)")),
-    CaseDef("nm_loopback_retrieval", A, False, _chain(
-        kind="dex", dest_mode="loopback", expected=False,
-        clause="2 hosts: retrievals from loopback are ignored")),
-    CaseDef("nm_android_retrieval_only_managed", A, False, _ronly(
-        app="managed_no_role", bytes_mode="normal", repeat=False, expected=False,
-        clause="3 retrieval-only findings are AN1849 (iOS) only")),
-    CaseDef("nm_ios_file_after_window", IOS_, False, _chain(
-        kind="dylib", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window")),
-    CaseDef("nm_ios_allowed_path_codepush", IOS_, False, _chain(
-        kind="codepush", where="codepush", expected=False,
-        clause="3 chain: F in an allowed container path (CodePush)")),
-    CaseDef("nm_ios_retrieval_only_approved_role", IOS_, False, _ronly(
-        app="managed_role", bytes_mode="normal", repeat=True, expected=False,
-        clause="3 AN1849 retrieval-only: the managed app has an approved role")),
-    CaseDef("nm_ios_retrieval_only_below_threshold", IOS_, False, _ronly(
-        app="managed_no_role", bytes_mode="below", repeat=False, expected=False,
-        clause="3 AN1849 retrieval-only: bytes_in below the threshold")),
-    CaseDef("nm_ios_retrieval_only_bytes_unknown", IOS_, False, _ronly(
-        app="managed_no_role", bytes_mode="unknown", repeat=False, expected=False,
-        clause="3 AN1849 retrieval-only: needs a known bytes_in")),
-    CaseDef("nm_ios_retrieval_only_unmanaged", IOS_, False, _ronly(
-        app="stager", bytes_mode="normal", repeat=False, expected=False,
-        clause="3 AN1849 retrieval-only: the app must be managed")),
+    CaseDef(
+        "nm_file_after_window",
+        A,
+        False,
+        _chain(kind="dex", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window"),
+    ),
+    CaseDef(
+        "nm_file_before_skew",
+        A,
+        False,
+        _chain(kind="dex", delta_s=-15.0, expected=False, clause="3 chain: F earlier than R - clock_skew"),
+    ),
+    CaseDef(
+        "nm_other_device",
+        A,
+        False,
+        _chain(kind="dex", expected=False, clause="3 chain: same device_id"),
+        devices=2,
+    ),
+    CaseDef(
+        "nm_other_app",
+        A,
+        False,
+        _chain(
+            kind="dex",
+            f_mode="other_app",
+            expected=False,
+            clause="3 chain: same app_id (F of another app, not in shared storage)",
+        ),
+    ),
+    CaseDef(
+        "nm_allowlisted_destination",
+        A,
+        False,
+        _chain(
+            kind="apk",
+            where="cache",
+            dest_mode="allowlisted",
+            expected=False,
+            clause="3 chain: R is not allowlisted (mobile_ingress_allowed_destinations)",
+        ),
+    ),
+    CaseDef(
+        "nm_allowlisted_dest_case_trailing_dot",
+        A,
+        False,
+        _chain(
+            kind="apk",
+            where="cache",
+            dest_mode="allowlisted_case_dot",
+            expected=False,
+            clause="2 hosts: compared in lowercase without a trailing dot (allowlisted)",
+        ),
+    ),
+    CaseDef(
+        "nm_allowlisted_enterprise_catalog",
+        A,
+        False,
+        _chain(
+            kind="apk",
+            app="enterprise",
+            dest_mode="enterprise_catalog",
+            expected=False,
+            clause="3 chain: R is not allowlisted (enterprise app catalog row)",
+        ),
+    ),
+    CaseDef(
+        "nm_allowlisted_cidr_dest_ip",
+        A,
+        False,
+        _chain(
+            kind="apk",
+            dest_mode="enterprise_cidr",
+            expected=False,
+            clause="2 hosts: dest_ip inside an allowlisted CIDR allowlists R",
+        ),
+    ),
+    CaseDef(
+        "nm_baselined_destination",
+        A,
+        False,
+        _chain(
+            kind="dex",
+            dest_mode="baselined",
+            expected=False,
+            clause="3 chain: R is not baselined for that app",
+        ),
+    ),
+    CaseDef(
+        "nm_baselined_star_app",
+        A,
+        False,
+        _chain(
+            kind="dex",
+            dest_mode="baselined_star",
+            expected=False,
+            clause="2 baseline: a '*' app row baselines the destination for every app",
+        ),
+    ),
+    CaseDef(
+        "nm_bytes_below_threshold",
+        A,
+        False,
+        _chain(
+            kind="dex",
+            bytes_mode="below",
+            expected=False,
+            clause="3 bytes: bytes_in below ingress_bytes_threshold",
+        ),
+    ),
+    CaseDef(
+        "nm_bytes_unknown_small_file",
+        A,
+        False,
+        _chain(
+            kind="dex",
+            bytes_mode="below_unknown",
+            expected=False,
+            clause="3 bytes: no bytes_in, F's file_size below the threshold",
+        ),
+    ),
+    CaseDef(
+        "nm_duplicate_retrieval_bytes",
+        A,
+        False,
+        _chain(
+            kind="dex",
+            bytes_mode="dup",
+            expected=False,
+            clause="1 duplicates: a re-delivered retrieval counts once, so bytes stay below the threshold",
+        ),
+    ),
+    CaseDef(
+        "nm_benign_type_json",
+        A,
+        False,
+        _chain(kind="json", expected=False, clause="3 chain: F matches no risk pattern"),
+    ),
+    CaseDef(
+        "nm_noext_small_blob",
+        A,
+        False,
+        _chain(
+            kind="noext",
+            bytes_mode="small_file",
+            expected=False,
+            clause="2 risk pattern <noext> needs file_size >= ingress_bytes_threshold",
+        ),
+    ),
+    CaseDef(
+        "nm_allowed_path_codepush",
+        A,
+        False,
+        _chain(
+            kind="codepush",
+            where="codepush",
+            expected=False,
+            clause="3 chain: F in an allowed path (CodePush)",
+        ),
+    ),
+    CaseDef(
+        "nm_allowlisted_app_chrome_apk",
+        A,
+        False,
+        _chain(
+            kind="apk",
+            app="chrome",
+            f_mode="app",
+            where="download",
+            handoff=True,
+            expected=False,
+            clause="3 chain: the app is allowlisted (an install load is not in-process)",
+        ),
+    ),
+    CaseDef(
+        "nm_loopback_retrieval",
+        A,
+        False,
+        _chain(
+            kind="dex",
+            dest_mode="loopback",
+            expected=False,
+            clause="2 hosts: retrievals from loopback are ignored",
+        ),
+    ),
+    CaseDef(
+        "nm_android_retrieval_only_managed",
+        A,
+        False,
+        _ronly(
+            app="managed_no_role",
+            bytes_mode="normal",
+            repeat=False,
+            expected=False,
+            clause="3 retrieval-only findings are AN1849 (iOS) only",
+        ),
+    ),
+    CaseDef(
+        "nm_ios_file_after_window",
+        IOS_,
+        False,
+        _chain(kind="dylib", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window"),
+    ),
+    CaseDef(
+        "nm_ios_allowed_path_codepush",
+        IOS_,
+        False,
+        _chain(
+            kind="codepush",
+            where="codepush",
+            expected=False,
+            clause="3 chain: F in an allowed container path (CodePush)",
+        ),
+    ),
+    CaseDef(
+        "nm_ios_retrieval_only_approved_role",
+        IOS_,
+        False,
+        _ronly(
+            app="managed_role",
+            bytes_mode="normal",
+            repeat=True,
+            expected=False,
+            clause="3 AN1849 retrieval-only: the managed app has an approved role",
+        ),
+    ),
+    CaseDef(
+        "nm_ios_retrieval_only_below_threshold",
+        IOS_,
+        False,
+        _ronly(
+            app="managed_no_role",
+            bytes_mode="below",
+            repeat=False,
+            expected=False,
+            clause="3 AN1849 retrieval-only: bytes_in below the threshold",
+        ),
+    ),
+    CaseDef(
+        "nm_ios_retrieval_only_bytes_unknown",
+        IOS_,
+        False,
+        _ronly(
+            app="managed_no_role",
+            bytes_mode="unknown",
+            repeat=False,
+            expected=False,
+            clause="3 AN1849 retrieval-only: needs a known bytes_in",
+        ),
+    ),
+    CaseDef(
+        "nm_ios_retrieval_only_unmanaged",
+        IOS_,
+        False,
+        _ronly(
+            app="stager",
+            bytes_mode="normal",
+            repeat=False,
+            expected=False,
+            clause="3 AN1849 retrieval-only: the app must be managed",
+        ),
+    ),
 ]
 CASES_BY_LABEL = {c.label: c for c in CASES}

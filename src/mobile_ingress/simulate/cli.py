@@ -14,11 +14,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hours", type=float, required=True, help="length of the run in hours")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same bytes out)")
     parser.add_argument("--out", required=True, help="output folder (created if missing)")
-    parser.add_argument("--order", choices=("asc", "desc", "shuffled"), default="asc",
-                        help="order of events.ndjson (default asc); shuffled is a bounded-memory shuffle")
-    parser.add_argument("--start", default=None,
-                        help="start of the run: epoch seconds (ms if >= 1e11) or ISO 8601 with a zone "
-                             "(default 2025-03-03T08:00:00Z)")
+    parser.add_argument(
+        "--order",
+        choices=("asc", "desc", "shuffled"),
+        default="asc",
+        help="order of events.ndjson (default asc); shuffled is a bounded-memory shuffle",
+    )
+    parser.add_argument(
+        "--start",
+        default=None,
+        help="start of the run: epoch seconds (ms if >= 1e11) or ISO 8601 with a zone "
+        "(default 2025-03-03T08:00:00Z)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,14 +42,23 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mobile-ingress simulate: {exc}", file=sys.stderr)
         return 1
-    print(f"simulate: wrote {res.events} events ({args.order}) for {res.devices} devices over "
-          f"{args.hours:g} h to {res.out}", file=sys.stderr)
-    print(f"simulate: planted {res.expected} expected findings and {res.near_misses} near-misses "
-          f"({len(res.by_label)} labels); see ground_truth.ndjson", file=sys.stderr)
+    print(
+        f"simulate: wrote {res.events} events ({args.order}) for {res.devices} devices over "
+        f"{args.hours:g} h to {res.out}",
+        file=sys.stderr,
+    )
+    print(
+        f"simulate: planted {res.expected} expected findings and {res.near_misses} near-misses "
+        f"({len(res.by_label)} labels); see ground_truth.ndjson",
+        file=sys.stderr,
+    )
     if res.skipped:
         n = sum(res.skipped.values())
-        print(f"simulate: {n} case(s) not planted for lack of free slots (a larger fleet or a longer run "
-              "has room)", file=sys.stderr)
+        print(
+            f"simulate: {n} case(s) not planted for lack of free slots (a larger fleet or a longer run "
+            "has room)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -32,8 +32,9 @@ class Result:
     out: str = ""
 
 
-def device_events(seed: int, dev: Device, start_ms: int, end_ms: int, planted: list[Ev],
-                  zones: list[Zone]) -> list[Ev]:
+def device_events(
+    seed: int, dev: Device, start_ms: int, end_ms: int, planted: list[Ev], zones: list[Zone]
+) -> list[Ev]:
     """All events of one device, sorted, with event ids and the context probes filled in."""
     benign = BenignGenerator(seed, dev, start_ms, end_ms).generate()
     if zones:
@@ -75,8 +76,11 @@ def probe_context(events: list[Ev]) -> None:
                 held = per_app.get(app, {})
                 e.ctx[app] = {
                     "app_state": f["app_state"] if "app_state" in f else held.get("app_state"),
-                    "recent_user_interaction": (f["recent_user_interaction"] if "recent_user_interaction" in f
-                                                else held.get("recent_user_interaction")),
+                    "recent_user_interaction": (
+                        f["recent_user_interaction"]
+                        if "recent_user_interaction" in f
+                        else held.get("recent_user_interaction")
+                    ),
                     "device_locked": f.get("device_locked", locked),
                 }
         if "device_locked" in f:
@@ -109,14 +113,16 @@ def truth_row(t: Truth) -> dict[str, Any]:
         ctx_flags.add("unapproved_role")
     context = [c for c in CONTEXT_ORDER if c in ctx_flags]
     if t.expected and t.intended_context is not None and sorted(context) != sorted(t.intended_context):
-        raise AssertionError(f"{t.label} on {t.device.device_id}: context {context} != intended "
-                             f"{t.intended_context}")
+        raise AssertionError(
+            f"{t.label} on {t.device.device_id}: context {context} != intended {t.intended_context}"
+        )
     anchor = t.f if t.f is not None else t.r
     members = [t.r] + ([t.f] if t.f is not None else []) + list(t.extra)
     members.sort(key=lambda e: e.ms)
     row: dict[str, Any] = {
-        "finding_id": finding_id(t.analytic_id, t.device.device_id, t.app_id, t.file_path() or t.dest,
-                                 anchor.ms),
+        "finding_id": finding_id(
+            t.analytic_id, t.device.device_id, t.app_id, t.file_path() or t.dest, anchor.ms
+        ),
         "analytic_id": t.analytic_id,
         "device_id": t.device.device_id,
         "app_id": t.app_id,
@@ -171,9 +177,17 @@ def write_lookups(folder: Path, planner: Planner) -> list[Path]:
     ]
 
 
-def simulate(devices: int, hours: float, seed: int, out: str, order: str = "asc",
-             start_ms: int | None = None, run_events: int = 100_000, shuffle_events: int = 500_000,
-             tmp_parent: str | None = None) -> Result:
+def simulate(
+    devices: int,
+    hours: float,
+    seed: int,
+    out: str,
+    order: str = "asc",
+    start_ms: int | None = None,
+    run_events: int = 100_000,
+    shuffle_events: int = 500_000,
+    tmp_parent: str | None = None,
+) -> Result:
     """Generate a labelled fleet into `out` (events.ndjson, lookups/, ground_truth.ndjson)."""
     if devices < 1:
         raise ValueError("--devices must be at least 1")
@@ -187,12 +201,20 @@ def simulate(devices: int, hours: float, seed: int, out: str, order: str = "asc"
     planner.plan()
 
     estimate = int(devices * hours * EVENTS_PER_DEVICE_HOUR)
-    writer = EventWriter(os.path.join(out, "events.ndjson"), order, seed, run_events, shuffle_events,
-                         estimate, tmp_parent=tmp_parent or out)
+    writer = EventWriter(
+        os.path.join(out, "events.ndjson"),
+        order,
+        seed,
+        run_events,
+        shuffle_events,
+        estimate,
+        tmp_parent=tmp_parent or out,
+    )
     try:
         for dev in fleet:
-            evs = device_events(seed, dev, start, end, planner.planted.get(dev.idx, []),
-                                planner.zones.get(dev.idx, []))
+            evs = device_events(
+                seed, dev, start, end, planner.planted.get(dev.idx, []), planner.zones.get(dev.idx, [])
+            )
             items = [(sort_key(e.ms, dev.idx, i), e.to_json()) for i, e in enumerate(evs)]
             del evs
             writer.add(items)

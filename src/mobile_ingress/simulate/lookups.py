@@ -39,8 +39,9 @@ def read_lookup(name: str, folder: Path | None = None) -> list[dict[str, str]]:
         return rows
 
 
-def write_lookup(folder: Path, name: str, rows: Iterable[Mapping[str, object]],
-                 extra_columns: Sequence[str] = ()) -> Path:
+def write_lookup(
+    folder: Path, name: str, rows: Iterable[Mapping[str, object]], extra_columns: Sequence[str] = ()
+) -> Path:
     os.makedirs(folder, exist_ok=True)
     path = folder / f"mobile_ingress_{name}.csv"
     columns = list(LOOKUP_HEADERS[name]) + [c for c in extra_columns if c not in LOOKUP_HEADERS[name]]
@@ -55,7 +56,7 @@ def write_lookup(folder: Path, name: str, rows: Iterable[Mapping[str, object]],
 def normalize_host(host: str) -> str:
     h = host.strip().lower()
     if h.startswith("[") and "]" in h:
-        return h[1:h.index("]")]
+        return h[1 : h.index("]")]
     if h.count(":") == 1:
         h = h.split(":", 1)[0]
     return h.rstrip(".")
@@ -96,8 +97,13 @@ def host_matches(pattern: str, host: str) -> bool:
     return h == p
 
 
-def any_row_matches(rows: Iterable[Mapping[str, object]], column: str, hosts: Iterable[str],
-                    app_id: str | None = None, app_column: str = "app_id") -> bool:
+def any_row_matches(
+    rows: Iterable[Mapping[str, object]],
+    column: str,
+    hosts: Iterable[str],
+    app_id: str | None = None,
+    app_column: str = "app_id",
+) -> bool:
     wanted = [h for h in hosts if h]
     for row in rows:
         row_app = str(row.get(app_column) or "").strip()

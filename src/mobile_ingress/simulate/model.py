@@ -23,8 +23,14 @@ class Ev:
 
     __slots__ = ("ctx", "dup_of", "event_id", "fields", "flags", "idkind", "ms", "order", "planted")
 
-    def __init__(self, ms: int, fields: dict[str, Any], idkind: str | None = "dev",
-                 planted: bool = False, flags: int = 0) -> None:
+    def __init__(
+        self,
+        ms: int,
+        fields: dict[str, Any],
+        idkind: str | None = "dev",
+        planted: bool = False,
+        flags: int = 0,
+    ) -> None:
         self.ms = ms
         self.fields = fields
         self.idkind = idkind  # "dev": <device>-<seq>; "flow": a Zeek-like uid already set; None: no id
@@ -61,10 +67,54 @@ class Device:
         return f"/private/var/mobile/Containers/Data/Application/{uid}"
 
 
-FIRST = ["alex", "sam", "maria", "li", "noah", "emma", "omar", "ana", "yuki", "lucas", "priya", "jonas",
-         "chen", "fatima", "diego", "sofia", "ivan", "grace", "kwame", "lea", "mateo", "nora", "ravi", "zoe"]
-LAST = ["smith", "garcia", "chen", "mueller", "rossi", "kim", "novak", "silva", "okafor", "dubois", "tanaka",
-        "johansson", "patel", "nguyen", "kowalski", "haddad", "brown", "lopez", "berg", "costa"]
+FIRST = [
+    "alex",
+    "sam",
+    "maria",
+    "li",
+    "noah",
+    "emma",
+    "omar",
+    "ana",
+    "yuki",
+    "lucas",
+    "priya",
+    "jonas",
+    "chen",
+    "fatima",
+    "diego",
+    "sofia",
+    "ivan",
+    "grace",
+    "kwame",
+    "lea",
+    "mateo",
+    "nora",
+    "ravi",
+    "zoe",
+]
+LAST = [
+    "smith",
+    "garcia",
+    "chen",
+    "mueller",
+    "rossi",
+    "kim",
+    "novak",
+    "silva",
+    "okafor",
+    "dubois",
+    "tanaka",
+    "johansson",
+    "patel",
+    "nguyen",
+    "kowalski",
+    "haddad",
+    "brown",
+    "lopez",
+    "berg",
+    "costa",
+]
 
 
 def device_ip(idx: int) -> str:
@@ -101,8 +151,10 @@ def iso(ms: int) -> str:
     return f"{base}.{frac:03d}Z" if frac else f"{base}Z"
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-                  r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$")
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$"
+)
 
 
 def parse_start(value: str) -> int:
@@ -125,8 +177,7 @@ def parse_start(value: str) -> int:
         offset = timedelta(hours=int(oh), minutes=int(om))
         if sign == "-":
             offset = -offset
-    dt = datetime(int(year), int(month), int(day), int(hh), int(mm), int(ss or 0),
-                  tzinfo=timezone(offset))
+    dt = datetime(int(year), int(month), int(day), int(hh), int(mm), int(ss or 0), tzinfo=timezone(offset))
     ms = round(dt.timestamp()) * 1000
     if frac:
         ms += round(float("0." + frac) * 1000)

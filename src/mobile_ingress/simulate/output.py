@@ -30,8 +30,16 @@ def sort_key(ms: int, device: int, seq: int) -> str:
 class EventWriter:
     """Consumes (key, line) pairs device by device and writes them in the requested order."""
 
-    def __init__(self, path: str, order: str, seed: int, run_events: int, shuffle_events: int,
-                 estimate: int, tmp_parent: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        order: str,
+        seed: int,
+        run_events: int,
+        shuffle_events: int,
+        estimate: int,
+        tmp_parent: str | None = None,
+    ) -> None:
         if order not in ("asc", "desc", "shuffled"):
             raise ValueError(f"unknown order {order!r}")
         self.path = path
@@ -97,7 +105,7 @@ class EventWriter:
         if not self.runs:
             self.batch.sort(reverse=desc)
             for line in self.batch:
-                out.write(line[KEY_WIDTH + 1:])
+                out.write(line[KEY_WIDTH + 1 :])
             self.batch = []
             return
         if self.batch:
@@ -107,7 +115,7 @@ class EventWriter:
         while len(runs) > 256:
             merged: list[str] = []
             for i in range(0, len(runs), 256):
-                group = runs[i:i + 256]
+                group = runs[i : i + 256]
                 p = os.path.join(self.tmp, f"merge-{len(merged):05d}-{len(runs)}.txt")
                 self._merge(group, p, desc, strip=False)
                 merged.append(p)
@@ -115,14 +123,14 @@ class EventWriter:
         with ExitStack() as stack:
             files = [stack.enter_context(open(p, encoding="utf-8")) for p in runs]
             for line in heapq.merge(*files, reverse=desc):
-                out.write(line[KEY_WIDTH + 1:])
+                out.write(line[KEY_WIDTH + 1 :])
 
     def _merge(self, paths: list[str], dest: str, desc: bool, strip: bool) -> None:
         with ExitStack() as stack:
             files = [stack.enter_context(open(p, encoding="utf-8")) for p in paths]
             with open(dest, "w", encoding="utf-8") as fh:
                 for line in heapq.merge(*files, reverse=desc):
-                    fh.write(line[KEY_WIDTH + 1:] if strip else line)
+                    fh.write(line[KEY_WIDTH + 1 :] if strip else line)
         for p in paths:
             os.remove(p)
 

@@ -62,7 +62,8 @@ class Planner:
         self.rng = random.Random(f"{seed}:plan")
         shipped = read_lookup("allowed_destinations")
         self.allowed_rows: list[dict[str, str]] = shipped + [
-            {"destination": d, "app_id": a, "comment": c} for d, a, c in catalog.ENTERPRISE_ALLOWED]
+            {"destination": d, "app_id": a, "comment": c} for d, a, c in catalog.ENTERPRISE_ALLOWED
+        ]
         self.baseline_rows = self._catalog_baseline()
         self.extra_baseline: list[dict[str, object]] = []
         self.used_hosts: set[str] = set()
@@ -89,14 +90,25 @@ class Planner:
                 if (a.app_id, h) in seen:
                     continue
                 seen.add((a.app_id, h))
-                rows.append({"app_id": a.app_id, "dest": h,
-                             "first_seen": iso(self.start - r.randint(20, 400) * DAY_MS
-                                               - r.randint(0, DAY_MS)),
-                             "last_seen": iso(self.start - r.randint(1, 3) * DAY_MS),
-                             "count": r.randint(50, 250_000)})
+                rows.append(
+                    {
+                        "app_id": a.app_id,
+                        "dest": h,
+                        "first_seen": iso(self.start - r.randint(20, 400) * DAY_MS - r.randint(0, DAY_MS)),
+                        "last_seen": iso(self.start - r.randint(1, 3) * DAY_MS),
+                        "count": r.randint(50, 250_000),
+                    }
+                )
         for h in catalog.SHARED_HOSTS:
-            rows.append({"app_id": "*", "dest": h, "first_seen": iso(self.start - 365 * DAY_MS),
-                         "last_seen": iso(self.start - DAY_MS), "count": r.randint(100_000, 9_000_000)})
+            rows.append(
+                {
+                    "app_id": "*",
+                    "dest": h,
+                    "first_seen": iso(self.start - 365 * DAY_MS),
+                    "last_seen": iso(self.start - DAY_MS),
+                    "count": r.randint(100_000, 9_000_000),
+                }
+            )
         return rows
 
     def baseline_lookup(self) -> list[dict[str, object]]:
@@ -105,11 +117,25 @@ class Planner:
     def managed_lookup(self) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
         for (platform, app_id), roles in catalog.MANAGED.items():
-            rows.append({"platform": platform, "app_id": app_id, "managed": "true", "approved_roles": roles,
-                         "source": "intune"})
+            rows.append(
+                {
+                    "platform": platform,
+                    "app_id": app_id,
+                    "managed": "true",
+                    "approved_roles": roles,
+                    "source": "intune",
+                }
+            )
         for platform, app_id in catalog.UNMANAGED_LISTED:
-            rows.append({"platform": platform, "app_id": app_id, "managed": "false", "approved_roles": "",
-                         "source": "intune"})
+            rows.append(
+                {
+                    "platform": platform,
+                    "app_id": app_id,
+                    "managed": "false",
+                    "approved_roles": "",
+                    "source": "intune",
+                }
+            )
         return rows
 
     def inventory_lookup(self) -> list[dict[str, object]]:
@@ -117,13 +143,28 @@ class Planner:
         rows: list[dict[str, object]] = []
         for d in self.devices:
             first = self.start - r.randint(30, 400) * DAY_MS
-            rows.append({"device_id": d.device_id, "platform": d.platform, "ip": d.ip, "user": d.user,
-                         "first_seen": iso(first), "last_seen": iso(self.end + 3_600_000)})
+            rows.append(
+                {
+                    "device_id": d.device_id,
+                    "platform": d.platform,
+                    "ip": d.ip,
+                    "user": d.user,
+                    "first_seen": iso(first),
+                    "last_seen": iso(self.end + 3_600_000),
+                }
+            )
             if r.random() < 0.05:  # the address was leased to a retired device before: not in force now
                 prefix = d.device_id.split("-", 1)[0]
-                rows.append({"device_id": f"{prefix}-r{d.idx:05d}", "platform": d.platform, "ip": d.ip,
-                             "user": "former.employee@acmecorp.com", "first_seen": iso(first - 500 * DAY_MS),
-                             "last_seen": iso(first - DAY_MS)})
+                rows.append(
+                    {
+                        "device_id": f"{prefix}-r{d.idx:05d}",
+                        "platform": d.platform,
+                        "ip": d.ip,
+                        "user": "former.employee@acmecorp.com",
+                        "first_seen": iso(first - 500 * DAY_MS),
+                        "last_seen": iso(first - DAY_MS),
+                    }
+                )
         return rows
 
     def allowed_destinations_lookup(self) -> list[dict[str, str]]:
@@ -189,9 +230,12 @@ class Planner:
         return out
 
     def _suffix_rows(self) -> list[str]:
-        return [row["destination"].strip()[2:] for row in self.allowed_rows
-                if row.get("destination", "").strip().startswith("*.")
-                and row.get("app_id", "").strip() in ("", "*")]
+        return [
+            row["destination"].strip()[2:]
+            for row in self.allowed_rows
+            if row.get("destination", "").strip().startswith("*.")
+            and row.get("app_id", "").strip() in ("", "*")
+        ]
 
     def has_suffix_row(self) -> bool:
         return bool(self._suffix_rows())
@@ -290,8 +334,14 @@ class Planner:
             first = min(e.ms for e in evs)
             last = max(e.ms for e in evs)
             self.zones.setdefault(idx, []).append(
-                Zone(first - ZONE_PAD_MS, last + ZONE_PAD_MS, first - SPAN_PAD_MS, last + SPAN_PAD_MS,
-                     set(b.apps)))
+                Zone(
+                    first - ZONE_PAD_MS,
+                    last + ZONE_PAD_MS,
+                    first - SPAN_PAD_MS,
+                    last + SPAN_PAD_MS,
+                    set(b.apps),
+                )
+            )
         for t in b.truths:
             for probe in t.probes:
                 probe.ctx.setdefault(t.app_id or "", {})
