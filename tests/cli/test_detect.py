@@ -193,3 +193,9 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
     argv = [str(script), "detect", "--set", "nope=1", str(events)]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert done.returncode == 2
+
+
+def test_raw_input_is_refused_until_a_sourcetype_mapping_exists(tmp_path: Path, capsys: Any) -> None:
+    events = str(write_ndjson(tmp_path / "e.ndjson", EVENTS))
+    code, _, err = detect(capsys, "--raw", f"bro:files:json={events}")
+    assert code == 2 and "--raw" in err
