@@ -12,15 +12,10 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-LOOKUP_HEADERS: dict[str, list[str]] = {
-    "allowed_apps": ["platform", "app_id", "roles", "comment"],
-    "allowed_destinations": ["destination", "app_id", "comment"],
-    "allowed_paths": ["platform", "app_id", "path_pattern", "comment"],
-    "file_risk_patterns": ["platform", "field", "pattern", "risk_class"],
-    "destination_baseline": ["app_id", "dest", "first_seen", "last_seen", "count"],
-    "managed_apps": ["platform", "app_id", "managed", "approved_roles", "source"],
-    "device_inventory": ["device_id", "platform", "ip", "user", "first_seen", "last_seen"],
-}
+from ..engine.lookups import COLUMNS
+
+# The contract's columns, from the engine that reads these files: one definition.
+LOOKUP_HEADERS: dict[str, list[str]] = {name: list(columns) for name, columns in COLUMNS.items()}
 
 
 def shipped_lookups_dir() -> Path:
