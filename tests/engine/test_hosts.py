@@ -28,6 +28,8 @@ def test_url_host_and_last_segment_ignore_query_and_credentials() -> None:
     assert url_host("https://user:pw@Evil.Example:8443/a/b.dex?x=1") == "evil.example"
     assert url_last_segment("https://evil.example/a/b.dex?x=1#f") == "b.dex"
     assert url_last_segment("https://evil.example/") is None
+    assert url_last_segment("https://evil.example/a/") is None
+    assert url_last_segment("https://evil.example/a/my%20lib.so") == "my lib.so"
 
 
 @pytest.mark.parametrize(

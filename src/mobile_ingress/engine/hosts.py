@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -89,7 +89,9 @@ def url_last_segment(url: object) -> str | None:
         path = urlsplit(text if "://" in text else "//" + text).path
     except ValueError:
         return None
-    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    if path.endswith("/"):
+        return None  # a folder names no file
+    segment = unquote(path.rsplit("/", 1)[-1])
     return segment or None
 
 
