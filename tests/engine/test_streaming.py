@@ -101,3 +101,28 @@ def test_streamed_findings_equal_the_whole_input_correlated_at_once() -> None:
     descending, _, _ = run(sorted(events, key=lambda e: -e["_time"]), lookups, SETTINGS, Order.DESC)
     assert canonical(ascending) == canonical(whole) == canonical(descending)
     assert any(f["analytic_id"] == "AN1849" and not f["file_path"] for f in whole)
+
+
+@pytest.mark.parametrize("order", [Order.ASC, Order.DESC, Order.ANY])
+def test_context_set_long_before_retrieval_only_findings_reaches_them_in_any_order(order: Order) -> None:
+    """A lock set at the start holds for every later finding. Retrievals less than a window apart
+    keep one run of retrieval-only candidates open across every batch, so on descending input
+    their context is settled only when the lock, the oldest event, finally arrives."""
+    start = 1_700_000_000
+    ios = {"platform": "ios", "device_id": "iphone-1", "app_id": "com.acme.notes"}
+    events: list[dict[str, Any]] = [{**ios, "_time": start, "activity": "state", "device_locked": True}]
+    events += [
+        {
+            **ios,
+            "_time": start + 40 + 40 * i,
+            "activity": "retrieval",
+            "dest": "stage.evil.example",
+            "bytes_in": 20000,
+            "event_id": f"r{i}",
+        }
+        for i in range(300)
+    ]
+    ordered = sorted(events, key=lambda e: e["_time"], reverse=order == Order.DESC)
+    findings, _, _ = run(ordered, make_lookups(MANAGED), SETTINGS, order)
+    assert len(findings) == 150  # each finding takes the next retrieval as its repeat
+    assert all(f["context"] == ["device_locked", "unapproved_role"] for f in findings)

@@ -104,9 +104,10 @@ class Correlator:
 
     def _batch(self, lo: float, hi: float, floor: float) -> list[Finding]:
         ready: list[Proto] = []
+        windows: dict[str, DeviceWindow] = {}
         for device, events in self.buffer.items():
             sort_events(events)
-            window = DeviceWindow(events, self.rules)
+            window = windows[device] = DeviceWindow(events, self.rules)
             for _, proto in window.chains(lo, hi, self.with_suppressed):
                 self._resolve(proto, window, device, floor)
                 ready.append(proto)
@@ -117,6 +118,13 @@ class Correlator:
             for proto in waiting:
                 self._resolve(proto, window, device, floor)
             ready.extend(waiting)
+        # Candidates wait in runs across batches: their context, like a parked finding's, is
+        # settled by older events as they arrive (descending input).
+        for candidates in self.runs.values():
+            for candidate in candidates:
+                if candidate.proto.pending and candidate.retrieval.device_id in windows:
+                    device = candidate.retrieval.device_id
+                    self._resolve(candidate.proto, windows[device], device, floor)
         ready.extend(self._close_runs(lo, hi))
         out: list[Finding] = []
         for proto in ready:
