@@ -9,12 +9,18 @@ from pathlib import Path
 
 import mobile_ingress
 
+# The child's own peak: VmHWM belongs to its address space, which exec made new. ru_maxrss would
+# not do: Linux keeps it across execve, so a child of a large pytest process reports the parent's.
 SCRIPT = """
 import resource, sys
 from mobile_ingress.simulate import simulate
 res = simulate(devices=250, hours=24, seed=1, out=sys.argv[1])
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(res.events, rss * (1 if sys.platform == "darwin" else 1024))
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+print(res.events, peak)
 """
 
 
