@@ -52,7 +52,8 @@ def event(draw: st.DrawFn, index: int) -> dict[str, Any]:
     )
     app = draw(st.sampled_from([*IOS_APPS, None] if ios else APPS))
     out: dict[str, Any] = {
-        "_time": BASE + draw(st.integers(0, 3000)),
+        # Bursts a window wide, spread over many reaches: chains form, and batches run between them.
+        "_time": BASE + draw(st.sampled_from([0, 700, 1400, 2100, 2800])) + draw(st.integers(0, 90)),
         "activity": activity,
         "platform": platform,
         "device_id": device,
