@@ -199,3 +199,23 @@ def test_raw_input_is_refused_until_a_sourcetype_mapping_exists(tmp_path: Path, 
     events = str(write_ndjson(tmp_path / "e.ndjson", EVENTS))
     code, _, err = detect(capsys, "--raw", f"bro:files:json={events}")
     assert code == 2 and "--raw" in err
+
+
+def test_messages_file_keeps_every_skip_with_its_line(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "e.ndjson"
+    path.write_text("".join(f'{{"_time": "bad{i}"}}\n' for i in range(30)) + json.dumps(EVENTS[0]) + "\n")
+    messages = tmp_path / "messages.txt"
+    code, _, err = detect(capsys, "--messages", str(messages), str(path))
+    kept = messages.read_text().splitlines()
+    assert code == 0 and len(kept) == 30 and kept[29].startswith(f"{path}:30: skipped: invalid _time")
+    assert "and 10 more messages" in err
+
+
+def test_the_progress_ticker_counts_records_when_stderr_is_a_terminal() -> None:
+    from mobile_ingress.cli.main import _progress
+
+    with _progress(True) as tick:
+        for _ in range(12_000):
+            tick()
+    with _progress(False) as tick:
+        assert tick() is None
