@@ -238,8 +238,7 @@ class DeviceWindow:
         threshold = self.rules.settings.ingress_bytes_threshold
         lo = bisect_left(self.retrieval_times, f.time - self.window)
         hi = bisect_right(self.retrieval_times, f.time + self.skew)
-        qualifying: list[tuple[int, Event, float | None]] = []
-        suppressed: list[tuple[int, Event, float | None, str]] = []
+        candidates: list[_Candidate] = []
         for r in self.retrievals[lo:hi]:
             if r.platform != f.platform:
                 continue
@@ -254,19 +253,14 @@ class DeviceWindow:
                 continue
             app_id = r.app_id if r.app_id is not None else f.app_id
             reason = self._suppression(r, f, app_id, in_process)
-            if reason is None:
-                qualifying.append((rank, r, total))
-            elif with_suppressed:
-                suppressed.append((rank, r, total, reason))
-        if qualifying:
-            rank, r, total = _choose(f, [(c[0], c[1], c[2]) for c in qualifying])
-            reason = None
-        elif suppressed:
-            rank, r, total = _choose(f, [(c[0], c[1], c[2]) for c in suppressed])
-            reason = next(c[3] for c in suppressed if c[1] is r)
-        else:
+            if reason is None or with_suppressed:
+                candidates.append(_Candidate(rank, r, total, reason))
+        # A qualifying retrieval always wins; a tuning row is written only when none qualifies.
+        pool = [c for c in candidates if c.reason is None] or candidates
+        if not pool:
             return None
-        return self._proto(f, risk, r, total, stage_events, load_methods, reason)
+        chosen = _choose(f, pool)
+        return self._proto(f, risk, chosen.retrieval, chosen.total, stage_events, load_methods, chosen.reason)
 
     def _proto(
         self,
@@ -406,12 +400,22 @@ class DeviceWindow:
         return None
 
 
-def _choose(f: Event, candidates: list[tuple[int, Event, float | None]]) -> tuple[int, Event, float | None]:
+@dataclass
+class _Candidate:
+    rank: int
+    retrieval: Event
+    total: float | None
+    reason: str | None  # the suppression that stops it, if any
+
+
+def _choose(f: Event, candidates: list[_Candidate]) -> _Candidate:
     """Section 3: the first rank that has one; within it the latest R at or before F, else the
     earliest after; ties by event_id, then canonical JSON."""
-    best_rank = min(c[0] for c in candidates)
-    in_rank = [c for c in candidates if c[0] == best_rank]
-    before = [c for c in in_rank if c[1].time <= f.time]
+    best_rank = min(c.rank for c in candidates)
+    in_rank = [c for c in candidates if c.rank == best_rank]
+    before = [c for c in in_rank if c.retrieval.time <= f.time]
     if before:
-        return min(before, key=lambda c: (-c[1].time, _event_id_key(c[1]), c[1].canonical))
-    return min(in_rank, key=lambda c: (c[1].time, _event_id_key(c[1]), c[1].canonical))
+        return min(
+            before, key=lambda c: (-c.retrieval.time, _event_id_key(c.retrieval), c.retrieval.canonical)
+        )
+    return min(in_rank, key=lambda c: (c.retrieval.time, _event_id_key(c.retrieval), c.retrieval.canonical))
