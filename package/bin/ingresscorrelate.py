@@ -12,9 +12,9 @@ Options mirror the scalar mutable elements: `time_window`, `ingress_bytes_thresh
 line), plus `suppressed` (default false) and `order` (`desc`, the default and Splunk's own order:
 newest first, bounded memory; `asc`; `any`: everything held until the end).
 
-Lookups, for each one the first non-empty of: `lookups/mobile_ingress_<name>_local.csv`, then the
-shipped `lookups/mobile_ingress_<name>.csv` (app folder = the parent of bin/). The KV store
-collections are not read yet.
+Lookups, for each one the first non-empty of: the KV store collection `mobile_ingress_<name>` (read
+through splunkd, see mobile_ingress_splunk/kvstore.py), `lookups/mobile_ingress_<name>_local.csv`,
+then the shipped `lookups/mobile_ingress_<name>.csv` (app folder = the parent of bin/).
 
 The detection itself is the engine's (`bin/mobile_ingress`): this file only adapts the protocol.
 """
@@ -30,6 +30,7 @@ _LIB = os.path.join(APP_DIR, "lib")
 if os.path.isdir(_LIB) and _LIB not in sys.path:
     sys.path.insert(0, _LIB)
 
+from mobile_ingress_splunk.kvstore import KVStoreReader  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration,
     EventingCommand,
@@ -87,16 +88,17 @@ class EngineValue(validators.Validator):
         return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def lookup_sources(app_dir: str) -> dict[str, list[LookupSource]]:
-    """For each lookup: the `_local` CSV, then the shipped CSV, in APP_DIR/lookups."""
+def lookup_sources(app_dir: str, kvstore: KVStoreReader | None) -> dict[str, list[LookupSource]]:
+    """For each lookup: the KV store collection (when splunkd is reachable), the `_local` CSV, then
+    the shipped CSV in APP_DIR/lookups; the first non-empty one is used."""
     folder = os.path.join(app_dir, "lookups")
-    return {
-        name: [
-            csv_file_source(os.path.join(folder, lookup_name(name) + "_local.csv")),
-            csv_file_source(os.path.join(folder, lookup_name(name) + ".csv")),
-        ]
-        for name in LOOKUP_NAMES
-    }
+    sources: dict[str, list[LookupSource]] = {}
+    for name in LOOKUP_NAMES:
+        chain = [] if kvstore is None else [kvstore.source(lookup_name(name))]
+        chain.append(csv_file_source(os.path.join(folder, lookup_name(name) + "_local.csv")))
+        chain.append(csv_file_source(os.path.join(folder, lookup_name(name) + ".csv")))
+        sources[name] = chain
+    return sources
 
 
 @Configuration()
@@ -127,6 +129,7 @@ class IngressCorrelateCommand(EventingCommand):
                    require=False, default="desc", validate=validators.Set("desc", "asc", "any"))
 
     app_dir = APP_DIR  # where lookups/ is read; tests point it at a temporary app folder
+    app_name = "TA-mobile-ingress"  # the app whose KV store collections are read
 
     def prepare(self) -> None:
         values: dict[str, object] = {}
@@ -140,7 +143,7 @@ class IngressCorrelateCommand(EventingCommand):
         if not errors:
             try:
                 settings = Settings().with_values(values)
-                lookups = Lookups.load(lookup_sources(self.app_dir))
+                lookups = Lookups.load(lookup_sources(self.app_dir, self._kvstore()))
             except EngineError as exc:
                 errors.append(f"ingresscorrelate: {exc}")
         if errors:
@@ -150,6 +153,14 @@ class IngressCorrelateCommand(EventingCommand):
         self._with_suppressed = bool(self.suppressed)
         self._detector = Detector(settings, lookups, Order(self.order or "desc"), self._with_suppressed)
         self._count = 0
+
+    def _kvstore(self) -> KVStoreReader | None:
+        """The KV store through splunkd, when the getinfo message says where splunkd is."""
+        searchinfo = self._metadata.searchinfo
+        if not getattr(searchinfo, "splunkd_uri", None) or not getattr(searchinfo, "session_key", None):
+            return None
+        service = self.service
+        return None if service is None else KVStoreReader(service, self.app_name)
 
     def transform(self, records: Iterable[dict[str, object]]) -> Iterator[dict[str, object]]:
         detector = self._detector

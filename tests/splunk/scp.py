@@ -26,6 +26,10 @@ def load_command_module() -> ModuleType:
     name = "ingresscorrelate_under_test"
     if name in sys.modules:
         return sys.modules[name]
+    # Importing from package/bin must leave no __pycache__ there: the build copies package/ as is.
+    sys.dont_write_bytecode = True
+    if str(COMMAND_SCRIPT.parent) not in sys.path:  # as when splunkd runs the script from bin/
+        sys.path.insert(0, str(COMMAND_SCRIPT.parent))
     spec = importlib.util.spec_from_file_location(name, COMMAND_SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -40,7 +44,8 @@ def message(metadata: Mapping[str, object], body: str = "") -> bytes:
     return f"chunked 1.0,{len(meta)},{len(data)}\n".encode() + meta + data
 
 
-def getinfo(args: Sequence[str], dispatch_dir: str) -> bytes:
+def getinfo(args: Sequence[str], dispatch_dir: str, **searchinfo: object) -> bytes:
+    """The getinfo message; SEARCHINFO adds fields (e.g. splunkd_uri and session_key)."""
     search = "search index=mobile | ingresscorrelate " + " ".join(args)
     return message(
         {
@@ -61,6 +66,7 @@ def getinfo(args: Sequence[str], dispatch_dir: str) -> bytes:
                 "username": "admin",
                 "command": "ingresscorrelate",
                 "maxresultrows": 50000,
+                **searchinfo,
             },
         }
     )
@@ -147,12 +153,13 @@ def run(
     chunks: Sequence[Sequence[Mapping[str, object]]],
     app_dir: Path,
     dispatch_dir: Path,
+    **searchinfo: object,
 ) -> Result:
     """Run the command in-process on these chunks of records (the last sent with finished=true)."""
     module = load_command_module()
     command = module.IngressCorrelateCommand()
     command.app_dir = str(app_dir)
-    stream = getinfo(args, str(dispatch_dir))
+    stream = getinfo(args, str(dispatch_dir), **searchinfo)
     for index, records in enumerate(chunks):
         stream += execute(records, finished=index == len(chunks) - 1)
     out = io.BytesIO()

@@ -1,0 +1,157 @@
+"""KV store lookups against a stand-in for splunkd on 127.0.0.1 that speaks the documented endpoint
+`GET /servicesNS/nobody/<app>/storage/collections/data/<collection>` (JSON array of records, 404
+for an unknown collection, `Authorization: Splunk <session key>`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import scp
+from .support import SHIPPED, as_splunk, chunks_of, cli_findings, from_row
+
+APP = "TA-mobile-ingress"
+SESSION_KEY = "stand-in-session-key"
+PREFIX = f"/servicesNS/nobody/{APP}/storage/collections/data/"
+
+
+def _messages(kind: str, text: str) -> dict[str, object]:
+    return {"messages": [{"type": kind, "text": text}]}
+
+
+class StandIn:
+    def __init__(self) -> None:
+        self.collections: dict[str, list[dict[str, Any]]] = {}
+        self.failing: set[str] = set()
+        self.requests: list[str] = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                stand_in.requests.append(path)
+                if self.headers.get("Authorization") != f"Splunk {SESSION_KEY}":
+                    return self._send(401, _messages("WARN", "call not properly authenticated"))
+                name = path[len(PREFIX) :] if path.startswith(PREFIX) else None
+                if name in stand_in.failing:
+                    return self._send(503, _messages("ERROR", "KV Store is initializing"))
+                if name is None or name not in stand_in.collections:
+                    return self._send(404, _messages("ERROR", "Could not find object."))
+                return self._send(200, stand_in.collections[name])
+
+            def _send(self, status: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def load_csv(self, collection: str, path: Path) -> None:
+        with path.open(encoding="utf-8", newline="") as handle:
+            self.collections[collection] = [
+                {"_key": f"{i:024x}", "_user": "nobody", **row}
+                for i, row in enumerate(csv.DictReader(handle))
+            ]
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    server = StandIn()
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+
+
+def reader(stand_in: StandIn) -> Any:
+    from splunklib.client import Service
+
+    module = scp.load_command_module()
+    port = stand_in.server.server_address[1]
+    service = Service(scheme="http", host="127.0.0.1", port=port, token=SESSION_KEY)
+    return module.KVStoreReader(service, APP)
+
+
+def test_reader_returns_rows_without_internal_fields(stand_in: StandIn) -> None:
+    stand_in.collections["mobile_ingress_allowed_destinations"] = [
+        {"_key": "k1", "_user": "nobody", "destination": "*.example.com", "app_id": "*", "comment": "ok"},
+        {"_key": "k2", "_user": "nobody", "destination": "10.0.0.0/8", "app_id": None, "disabled": True},
+    ]
+    rows = reader(stand_in).rows("mobile_ingress_allowed_destinations")
+    assert [r.values for r in rows] == [
+        {"destination": "*.example.com", "app_id": "*", "comment": "ok"},
+        {"destination": "10.0.0.0/8", "app_id": "", "disabled": "true"},
+    ]
+    assert [r.where for r in rows] == [
+        "mobile_ingress_allowed_destinations:k1",
+        "mobile_ingress_allowed_destinations:k2",
+    ]
+    assert stand_in.requests == [PREFIX + "mobile_ingress_allowed_destinations"]
+
+
+def test_reader_unknown_collection_is_none_and_a_failure_is_an_error(stand_in: StandIn) -> None:
+    from mobile_ingress.engine.errors import LookupFileError
+
+    assert reader(stand_in).rows("mobile_ingress_nothing") is None
+    stand_in.failing.add("mobile_ingress_managed_apps")
+    with pytest.raises(LookupFileError, match="mobile_ingress_managed_apps"):
+        reader(stand_in).rows("mobile_ingress_managed_apps")
+
+
+def test_kv_store_collections_come_first(
+    stand_in: StandIn, fleet: Path, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    """The fleet's lookups served from the KV store (no `_local` CSVs) give the CLI's findings;
+    a `_local` CSV that would change them is ignored while its collection has rows."""
+    app = tmp_path / "app"
+    (app / "lookups").mkdir(parents=True)
+    for path in SHIPPED.glob("*.csv"):
+        shutil.copy(path, app / "lookups" / path.name)
+    for path in (fleet / "lookups").glob("*.csv"):
+        stand_in.load_csv(path.stem, path)
+        (app / "lookups" / f"{path.stem}_local.csv").write_text(path.read_text().splitlines()[0] + "\n")
+    (app / "lookups" / "mobile_ingress_allowed_destinations_local.csv").write_text(
+        "destination,app_id,comment\n*,*,would allow everything\n"
+    )
+    stand_in.collections["mobile_ingress_allowed_destinations"] = stand_in.collections.get(
+        "mobile_ingress_allowed_destinations", []
+    ) or [{"_key": "x", "destination": "never.invalid", "app_id": "*", "comment": ""}]
+    expected = [as_splunk(f) for f in cli_findings(fleet, fleet / "events.ndjson")]
+    dispatch = tmp_path / "dispatch"
+    dispatch.mkdir()
+    result = scp.run(
+        [], chunks_of(events, 600), app, dispatch, splunkd_uri=stand_in.uri, session_key=SESSION_KEY
+    )
+    assert result.exit_code is None, result.messages
+    names = list(expected[0])
+    assert [from_row(row, names) for row in result.rows] == expected
+    assert len(stand_in.requests) == 7
+
+
+def test_an_unreachable_kv_store_is_a_clear_error(
+    stand_in: StandIn, app_dir: Path, events: list[dict[str, object]], tmp_path: Path
+) -> None:
+    stand_in.failing.add("mobile_ingress_allowed_apps")
+    result = scp.run([], [events[:5]], app_dir, tmp_path, splunkd_uri=stand_in.uri, session_key=SESSION_KEY)
+    assert result.exit_code == 1
+    errors = result.texts("ERROR")
+    assert len(errors) == 1 and "KV store collection mobile_ingress_allowed_apps" in errors[0], errors
+    assert "Traceback" not in errors[0]
