@@ -88,3 +88,28 @@ def test_findings_store_holds_every_finding_field() -> None:
 
     transforms = read_conf(DEFAULT / "transforms.conf")
     assert fields_list(transforms["mobile_ingress_findings"]) == ["_key", *FIELDS, "src", "dvc"]
+
+
+def test_scalar_macros_equal_the_engine_defaults() -> None:
+    from dataclasses import fields
+
+    from mobile_ingress.engine.settings import Settings, parse_setting
+
+    macros = read_conf(DEFAULT / "macros.conf")
+    defaults = Settings()
+    for item in fields(Settings):
+        stanza = macros["mobile_ingress_" + item.name]
+        assert "args" not in stanza
+        assert parse_setting(item.name, stanza["definition"]) == getattr(defaults, item.name), item.name
+
+
+def test_data_macros_constrain_index_and_sourcetype() -> None:
+    macros = read_conf(DEFAULT / "macros.conf")
+    for name in ("mobile_ingress_edr", "mobile_ingress_flow", "mobile_ingress_mdm"):
+        definition = macros[name]["definition"]
+        assert definition.startswith("(") and definition.endswith(")"), name
+        assert "index=" in definition and "sourcetype=" in definition, name
+
+
+def test_every_macro_is_prefixed() -> None:
+    assert all(name.startswith("mobile_ingress_") for name in read_conf(DEFAULT / "macros.conf"))
