@@ -8,8 +8,12 @@ They read the confs in package/default (what the build copies into the app).
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 from pathlib import Path
 
+from mobile_ingress.engine.findings import FIELDS
 from mobile_ingress.engine.lookups import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,8 +88,6 @@ def test_every_lookup_file_exists() -> None:
 
 
 def test_findings_store_holds_every_finding_field() -> None:
-    from mobile_ingress.engine.findings import FIELDS
-
     transforms = read_conf(DEFAULT / "transforms.conf")
     assert fields_list(transforms["mobile_ingress_findings"]) == ["_key", *FIELDS, "src", "dvc"]
 
@@ -113,3 +115,200 @@ def test_data_macros_constrain_index_and_sourcetype() -> None:
 
 def test_every_macro_is_prefixed() -> None:
     assert all(name.startswith("mobile_ingress_") for name in read_conf(DEFAULT / "macros.conf"))
+
+
+# ------------------------------------------------------------------------ saved searches (static)
+
+sys.path.insert(0, str(ROOT / "tools"))
+import render_detections  # noqa: E402
+
+FINDING_FIELDS = frozenset(FIELDS) | {"src", "dvc"}
+# Splunk's own search commands the app's searches may use (Search Reference), plus commands.conf.
+_BUILTINS = """search where eval lookup inputlookup outputlookup stats eventstats streamstats tstats table
+fields rename sort dedup fillnull append appendpipe return head tail rex convert bin makemv mvexpand"""
+BUILTIN_COMMANDS = frozenset(_BUILTINS.split())
+MACRO = re.compile(r"`([^`(]+)(?:\(([^`]*)\))?`")
+TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_.]*)\$")
+
+
+def saved() -> dict[str, dict[str, str]]:
+    return read_conf(DEFAULT / "savedsearches.conf")
+
+
+def expand(spl: str, macros: dict[str, dict[str, str]], depth: int = 0) -> str:
+    """SPL with every macro expanded; a missing macro (or wrong argument count) fails."""
+    assert depth < 10, "macro recursion"
+
+    def one(match: re.Match[str]) -> str:
+        name, args = match.group(1), match.group(2)
+        count = len(args.split(",")) if args is not None else 0
+        stanza_name = f"{name}({count})" if count else name
+        assert stanza_name in macros, f"macro `{stanza_name}` is not in macros.conf"
+        return expand(macros[stanza_name]["definition"], macros, depth + 1)
+
+    return MACRO.sub(one, spl)
+
+
+def unquoted(spl: str) -> str:
+    return re.sub(r'"(?:[^"\\]|\\.)*"', '""', spl)
+
+
+def commands_of(spl: str) -> list[tuple[str, list[str]]]:
+    """(command, arguments) of every pipeline stage, subsearches included."""
+    text = unquoted(spl)
+    stages = re.split(r"\||\[", text)
+    out = []
+    for index, stage in enumerate(stages):
+        words = stage.replace("]", " ").split()
+        if not words:
+            continue
+        if index == 0 and not text.lstrip().startswith("|"):
+            out.append(("search", words))  # the implicit search of a base search
+            continue
+        out.append((words[0].lower(), words[1:]))
+    return out
+
+
+def searches_of(stanza: dict[str, str]) -> list[str]:
+    spl = [stanza["search"]]
+    if "action.notable.param.drilldown_searches" in stanza:
+        spl += [item["search"] for item in json.loads(stanza["action.notable.param.drilldown_searches"])]
+    return spl
+
+
+def test_rendered_confs_are_up_to_date() -> None:
+    for path, text in render_detections.rendered().items():
+        stale = f"run tools/render_detections.py: {path.name} is stale"
+        assert path.read_text(encoding="utf-8") == text, stale
+
+
+def test_every_detection_validates_against_the_schema() -> None:
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "detections" / "schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    paths = sorted((ROOT / "detections").glob("*.yml"))
+    assert paths
+    for path in paths:
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
+    ids = [yaml.safe_load(p.read_text(encoding="utf-8"))["id"] for p in paths]
+    assert len(set(ids)) == len(ids)
+
+
+def test_every_macro_lookup_and_command_a_search_names_exists() -> None:
+    macros = read_conf(DEFAULT / "macros.conf")
+    transforms = read_conf(DEFAULT / "transforms.conf")
+    custom = set(read_conf(DEFAULT / "commands.conf"))
+    for name, stanza in saved().items():
+        for spl in searches_of(stanza):
+            for command, args in commands_of(expand(spl, macros)):
+                known = command in BUILTIN_COMMANDS or command in custom
+                assert known, f"{name}: unknown command {command}"
+                if command in ("lookup", "inputlookup", "outputlookup"):
+                    table = next(a for a in args if "=" not in a)
+                    assert table in transforms, f"{name}: lookup {table} is not in transforms.conf"
+
+
+def test_filter_macro_per_detection_and_findings_store() -> None:
+    macros = read_conf(DEFAULT / "macros.conf")
+    for name, stanza in saved().items():
+        assert name.startswith("mobile_ingress_")
+        if "action.correlationsearch.enabled" in stanza:
+            assert macros[f"{name}_filter"]["definition"] == "search *"
+            tail = f"| `{name}_filter` | `mobile_ingress_findings_store`"
+            assert stanza["search"].endswith(tail)
+    store = expand("`mobile_ingress_findings_store`", macros)
+    assert "outputlookup append=true key_field=finding_id mobile_ingress_findings" in store
+
+
+def test_tokens_in_notable_and_risk_messages_are_finding_fields() -> None:
+    correlation = [s for s in saved().values() if "action.correlationsearch.enabled" in s]
+    assert len(correlation) == 2
+    for stanza in correlation:
+        for key in ("action.notable.param.rule_title", "action.notable.param.rule_description",
+                    "action.risk.param._risk_message"):  # fmt: skip
+            tokens = set(TOKEN.findall(stanza[key]))
+            assert tokens and tokens <= FINDING_FIELDS, (key, tokens - FINDING_FIELDS)
+        for item in json.loads(stanza["action.notable.param.drilldown_searches"]):
+            tokens = set(TOKEN.findall(item["name"] + item["search"]))
+            assert tokens <= FINDING_FIELDS | {"info_min_time", "info_max_time"}
+        risk = json.loads(stanza["action.risk.param._risk"])
+        assert risk[0]["risk_object_field"] == "device_id" and risk[0]["risk_object_type"] == "system"
+        threats = {item["threat_object_field"] for item in risk[1:]}
+        assert threats == {"dest", "url", "file_hash", "file_path"} and threats <= FINDING_FIELDS
+
+
+def test_es_annotations_name_the_technique_and_analytic() -> None:
+    analytics = set()
+    for stanza in saved().values():
+        if "action.correlationsearch.enabled" not in stanza:
+            continue
+        annotations = json.loads(stanza["action.correlationsearch.annotations"])
+        assert annotations["mitre_attack"] == ["T1544"]
+        assert annotations["detection_strategy"] == ["DET0718"]
+        analytics.update(annotations["analytic"])
+        assert f"search analytic_id={annotations['analytic'][0]}" in stanza["search"]
+        assert stanza["action.notable.param.security_domain"] == "endpoint"
+        for option in ("time_window", "ingress_bytes_threshold", "foreground_state_required", "clock_skew"):
+            assert f"{option}=`mobile_ingress_{option}`" in stanza["search"]
+    assert analytics == {"AN1848", "AN1849"}
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def relative_seconds(text: str) -> tuple[int, int]:
+    """(offset before now, snap unit) of `-45m@m` / `now`."""
+    if text == "now":
+        return 0, 0
+    match = re.fullmatch(r"-(\d+)([smhd])(?:@([smhd]))?", text)
+    assert match, text
+    return int(match.group(1)) * UNITS[match.group(2)], UNITS[match.group(3)] if match.group(3) else 0
+
+
+def cron_interval(cron: str) -> int:
+    minute, hour = cron.split()[:2]
+    if minute.startswith("*/") and hour == "*":
+        return int(minute[2:]) * 60
+    if minute.isdigit() and hour == "*":
+        return 3600
+    if minute.isdigit() and hour.startswith("*/"):
+        return int(hour[2:]) * 3600
+    if minute.isdigit() and hour.isdigit():
+        return 86400
+    raise AssertionError(f"cron {cron!r}: interval not understood")
+
+
+def test_dispatch_window_covers_correlation_window_skew_and_interval() -> None:
+    from mobile_ingress.engine.settings import parse_setting
+
+    macros = read_conf(DEFAULT / "macros.conf")
+    window = float(parse_setting("time_window", macros["mobile_ingress_time_window"]["definition"]))  # type: ignore[arg-type]
+    skew = float(parse_setting("clock_skew", macros["mobile_ingress_clock_skew"]["definition"]))  # type: ignore[arg-type]
+    for name, stanza in saved().items():
+        earliest, snap_e = relative_seconds(stanza["dispatch.earliest_time"])
+        latest, snap_l = relative_seconds(stanza["dispatch.latest_time"])
+        span = earliest - latest - max(snap_e, snap_l)
+        if "action.correlationsearch.enabled" in stanza:
+            assert latest > 0, f"{name}: no ingest lag"
+            need = window + skew + cron_interval(stanza["cron_schedule"])
+            assert span >= need, f"{name}: dispatch window {span}s < {need}s"
+
+
+def test_prefilter_macro_is_the_engine_declaration() -> None:
+    macros = read_conf(DEFAULT / "macros.conf")
+    description = render_detections.shipped_prefilter()
+    definition = macros["mobile_ingress_prefilter"]["definition"]
+    assert definition == render_detections.prefilter_spl(description)
+    assert f"activity IN ({', '.join(description['always_kept_activities'])})" in definition  # type: ignore[arg-type]
+    for name in description["context_fields"]:  # type: ignore[attr-defined]
+        assert f"{name}=*" in definition
+    for platform, by_field in description["file_create_risk_patterns"].items():  # type: ignore[attr-defined]
+        clause = definition[definition.index(f"(platform={platform} ") :]
+        for field_name, patterns in by_field.items():
+            for pattern in patterns:
+                wildcard = render_detections.glob_to_wildcard(field_name, pattern)
+                if wildcard is not None:
+                    assert f'"{wildcard}"' in clause.split("(platform=")[1], (platform, pattern)
+    assert definition.endswith(" OR activity=retrieval)")
