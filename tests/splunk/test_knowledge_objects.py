@@ -12,6 +12,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from mobile_ingress.engine.findings import FIELDS
 from mobile_ingress.engine.lookups import COLUMNS
@@ -312,3 +313,145 @@ def test_prefilter_macro_is_the_engine_declaration() -> None:
                 if wildcard is not None:
                     assert f'"{wildcard}"' in clause.split("(platform=")[1], (platform, pattern)
     assert definition.endswith(" OR activity=retrieval)")
+
+
+def test_correlation_searches_apply_the_warmup_gate_and_baselines_write_the_baseline() -> None:
+    macros = read_conf(DEFAULT / "macros.conf")
+    kinds = {"correlation": 0, "baseline": 0}
+    for name, stanza in saved().items():
+        if "action.correlationsearch.enabled" in stanza:
+            kinds["correlation"] += 1
+            assert "| `mobile_ingress_baseline_warmup` |" in stanza["search"], name
+        else:
+            kinds["baseline"] += 1
+            expanded = expand(stanza["search"], macros)
+            assert expanded.endswith("| outputlookup mobile_ingress_destination_baseline_kv"), name
+            assert "`mobile_ingress_baseline_forget_days`" in stanza["search"], name
+            assert "action.notable" not in stanza and "action.risk" not in stanza
+    assert kinds == {"correlation": 2, "baseline": 2}
+    gate = expand("`mobile_ingress_baseline_warmup`", macros)
+    assert "inputlookup mobile_ingress_destination_baseline_kv" in gate
+    assert int(macros["mobile_ingress_baseline_warmup_days"]["definition"]) >= 0
+    assert int(macros["mobile_ingress_baseline_forget_days"]["definition"]) > 0
+
+
+# -------------------------------------------- the rendered prefilter is never tighter than the engine
+
+
+def spl_like(pattern: str, value: str) -> bool:
+    """SPL search wildcard semantics: `*` matches anything (`/` included), case-insensitive."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL) is not None
+
+
+def spl_keeps(record: dict[str, object], description: dict[str, Any]) -> bool:
+    """What `mobile_ingress_prefilter` keeps, evaluated clause by clause as Splunk would."""
+    present = {k: str(v) for k, v in record.items() if v is not None and str(v) != ""}
+    activity = present.get("activity", "").lower()
+    if activity in description["always_kept_activities"] or activity == "retrieval":
+        return True
+    if any(name in present for name in description["context_fields"]):
+        return True
+    if activity != "file_create":
+        return False
+    for platform, by_field in description["file_create_risk_patterns"].items():
+        if platform != "*" and present.get("platform", "").lower() != platform:
+            continue
+        if "file_name" in by_field and "file_name" not in present:
+            return True
+        for field_name, patterns in by_field.items():
+            value = present.get(field_name)
+            if value is None:
+                continue
+            for pattern in patterns:
+                wildcard = render_detections.glob_to_wildcard(field_name, pattern)
+                if wildcard is None:
+                    if value.startswith(".") or not spl_like("*.*", value):
+                        return True
+                elif spl_like(wildcard, value):
+                    return True
+    return False
+
+
+CRAFTED: list[dict[str, object]] = [
+    {
+        "activity": "file_create",
+        "platform": "Android",
+        "file_path": "/sdcard/Download/X.APK",
+        "app_id": "a.b",
+    },
+    {
+        "activity": "file_create",
+        "platform": "android",
+        "file_path": "/data/user/0/a.b/cache/p",
+        "file_name": "p",
+        "file_size": 90000,
+        "app_id": "a.b",
+    },
+    {
+        "activity": "file_create",
+        "platform": "android",
+        "file_path": "/data/data/a.b/files/u.bin",
+        "file_name": "u.bin",
+        "file_type": "application/vnd.android.package-archive; charset=binary",
+        "app_id": "a.b",
+    },
+    {
+        "activity": "file_create",
+        "platform": "ios",
+        "app_id": "com.x",
+        "file_path": "file:///var/mobile/Containers/Data/Application/U/Library/x.framework/x",
+    },
+    {
+        "activity": "file_create",
+        "platform": "ios",
+        "app_id": "com.x",
+        "file_name": ".hidden",
+        "file_path": "/private/var/mobile/Containers/Data/Application/U/tmp/.hidden",
+        "file_size": 10**6,
+    },
+    {
+        "activity": "file_create",
+        "platform": "ios",
+        "app_id": "com.x",
+        "file_type": "Mach-O 64-bit arm64",
+        "file_path": "/private/var/mobile/Containers/Data/Application/U/tmp/blob.dat",
+    },
+    {
+        "activity": "file_create",
+        "platform": "android",
+        "app_id": "a.b",
+        "file_name": "notes.txt",
+        "file_path": "/data/data/a.b/files/notes.txt",
+        "file_type": "text/plain",
+    },
+]
+
+
+def test_rendered_prefilter_keeps_every_event_the_engine_keeps(events: list[dict[str, object]]) -> None:
+    from mobile_ingress.engine.errors import InvalidEvent
+    from mobile_ingress.engine.events import normalize_record
+    from mobile_ingress.engine.lookups import LOOKUP_NAMES, Lookups, csv_file_source, lookup_name
+    from mobile_ingress.engine.prefilter import Prefilter
+    from mobile_ingress.engine.rules import Rules
+    from mobile_ingress.engine.settings import Settings
+
+    sources = {name: [csv_file_source(str(LOOKUPS / f"{lookup_name(name)}.csv"))] for name in LOOKUP_NAMES}
+    lookups = Lookups.load(sources)
+    prefilter = Prefilter.build(Rules(lookups, Settings()))
+    description = prefilter.describe()
+    kept = dropped = 0
+    for index, record in enumerate([*events, *CRAFTED]):
+        record = {"_time": 1_700_000_000 + index, "device_id": "d1", **record}
+        try:
+            event, _ = normalize_record(record, lookups)
+        except InvalidEvent:
+            continue
+        if prefilter.matters(event):
+            kept += 1
+            assert spl_keeps(record, description), record
+        else:
+            dropped += 1
+    assert kept and dropped
+    # Not vacuous: the rendered filter does drop a file_create that matches no risk pattern.
+    assert not spl_keeps(CRAFTED[-1], description)
