@@ -41,7 +41,7 @@ SLIM_HOME := $(CURDIR)/.cache/slim-home
 PY_SOURCES := src tests tools additional_packaging.py package/bin
 
 .PHONY: help setup libmagic test lint lint-src lint-app build package inspect slim-validate \
-	pytest icons clean demo
+	pytest icons clean demo render
 
 # The main job on a simulated fleet with a fixed seed: findings as a table, then precision and
 # recall against the simulator's ground truth. DEMO_DEVICES/DEMO_HOURS/DEMO_SEED override it.
@@ -56,6 +56,7 @@ help:
 	@echo "make test     lint, build, package, AppInspect, slim validate, then the whole pytest tree"
 	@echo "make lint     ruff (py39), mypy (engine), vermin 3.9+ over src and the app's bin/"
 	@echo "make build    ucc-gen build into $(APP_DIR), engine copied into bin/mobile_ingress"
+	@echo "make render   detections/*.yml -> package/default/savedsearches.conf and macros.conf (committed)"
 	@echo "make package $(PKG)"
 	@echo "make inspect  AppInspect precert, cloud tags; report in $(INSPECT_REPORT)"
 	@echo "make slim-validate  slim validate on the package"
@@ -127,6 +128,10 @@ lint-app: build
 build: setup
 	$(VENV)/bin/python tools/ucc_build.py --app $(APP) --version $(VERSION) --output $(OUT) \
 		--python $(CURDIR)/$(VENV)/bin/python --pip-version $(UCC_PIP_VERSION)
+
+# The rendered confs are committed; tests/splunk/test_knowledge_objects.py fails when they are stale.
+render: $(DEV_STAMP)
+	$(VENV)/bin/python tools/render_detections.py
 
 package: build
 	mkdir -p $(DIST)
