@@ -455,3 +455,13 @@ def test_rendered_prefilter_keeps_every_event_the_engine_keeps(events: list[dict
     assert kept and dropped
     # Not vacuous: the rendered filter does drop a file_create that matches no risk pattern.
     assert not spl_keeps(CRAFTED[-1], description)
+
+
+def test_the_built_app_ships_these_confs_and_lookups() -> None:
+    """The checks above read package/; the build copies them unchanged (run `make package` first)."""
+    built = ROOT / "output" / "TA-mobile-ingress"
+    assert built.is_dir(), "the built app is missing: run `make package inspect` first"
+    for name in ("collections.conf", "transforms.conf", "macros.conf", "savedsearches.conf", "commands.conf"):
+        assert (built / "default" / name).read_bytes() == (DEFAULT / name).read_bytes(), name
+    for path in LOOKUPS.glob("*.csv"):
+        assert (built / "lookups" / path.name).read_bytes() == path.read_bytes(), path.name
