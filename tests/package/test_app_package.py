@@ -236,15 +236,7 @@ def test_vendored_splunk_libraries_import_without_the_excluded_packages(app_dir:
         "import importlib, sys; sys.path.insert(0, sys.argv[1]); "
         "[importlib.import_module(m) for m in sys.argv[2:]]"
     )
-    result = subprocess.run(
-        [sys.executable, "-S", "-I", "-B", "-c", code, str(app_dir / "lib"), *modules],
-        capture_output=True,
-        text=True,
-        cwd=str(app_dir),
-        env={"PATH": os.environ.get("PATH", "")},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    run_isolated(app_dir, code, str(app_dir / "lib"), *modules)
 
 
 def test_no_python_bytecode_is_shipped(app_dir: Path) -> None:
@@ -288,15 +280,7 @@ def test_engine_imports_from_the_app_with_the_standard_library_alone(app_dir: Pa
         "assert e.__file__.startswith(sys.argv[1]), e.__file__; "
         "assert not [m for m in sys.modules if m.split('.')[0] in ('splunklib', 'splunk', 'rich')]"
     )
-    result = subprocess.run(
-        [sys.executable, "-S", "-I", "-B", "-c", code, str(bin_dir)],
-        capture_output=True,
-        text=True,
-        cwd=str(app_dir),
-        env={"PATH": os.environ.get("PATH", "")},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    run_isolated(app_dir, code, str(bin_dir))
 
 
 # -------------------------------------------------------------------------------------- versions
@@ -415,3 +399,16 @@ def test_every_appinspect_warning_is_explained_in_docs(inspect_report: Path) -> 
     warned = {name for name, _ in tool.checks_with_result(tool.load(str(inspect_report)), "warning")}
     docs = (ROOT / "docs" / "appinspect.md").read_text(encoding="utf-8")
     assert sorted(name for name in warned if f"`{name}`" not in docs) == []
+
+
+def run_isolated(app_dir: Path, code: str, *args: str) -> None:
+    """Run `code` in a Python with no site-packages and no environment, as Splunk's would be."""
+    result = subprocess.run(
+        [sys.executable, "-S", "-I", "-B", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=str(app_dir),
+        env={"PATH": os.environ.get("PATH", "")},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
