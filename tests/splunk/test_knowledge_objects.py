@@ -240,6 +240,23 @@ def test_tokens_in_notable_and_risk_messages_are_finding_fields() -> None:
         assert threats == {"dest", "url", "file_hash", "file_path"} and threats <= FINDING_FIELDS
 
 
+def test_risk_is_scored_by_the_findings_risk_score_field() -> None:
+    """ES's risk action takes a result's `risk_score` field over the static score: the field must
+    survive to the end of the search, after the findings store merged it with earlier sightings."""
+    import yaml
+
+    macros = read_conf(DEFAULT / "macros.conf")
+    store = expand("`mobile_ingress_findings_store`", macros)
+    kept_to_the_end = store.rsplit("|", 2)
+    assert "risk_score=max(" in store
+    assert not any("risk_score" in stage and "fields -" in stage for stage in kept_to_the_end)
+    for path in sorted((ROOT / "detections").glob("*.yml")):
+        detection = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "risk" in detection:
+            assert detection["risk"]["score_field"] == "risk_score", path.name
+            assert 0 < detection["risk"]["default_score"] <= 100, path.name
+
+
 def test_es_annotations_name_the_technique_and_analytic() -> None:
     analytics = set()
     for stanza in saved().values():
