@@ -240,6 +240,18 @@ def test_tokens_in_notable_and_risk_messages_are_finding_fields() -> None:
         assert threats == {"dest", "url", "file_hash", "file_path"} and threats <= FINDING_FIELDS
 
 
+def test_findings_store_keeps_stages_and_context_in_contract_order() -> None:
+    """The union of two sightings is put back in the contract's order (section 4), as the engine's
+    own merge does, so a merged row reads the same as a finding the command line prints."""
+    from mobile_ingress.engine.findings import CONTEXTS, STAGES
+
+    store = expand("`mobile_ingress_findings_store`", read_conf(DEFAULT / "macros.conf"))
+    for field, order in (("stages", STAGES), ("context", CONTEXTS)):
+        union = store.index(f"{field}=mvdedup(mvappend({field}, prev_{field}))")
+        reorder = f"{field}=mvappend(" + ", ".join(f'mvfilter({field}=="{v}")' for v in order) + ")"
+        assert reorder in store and store.index(reorder) > union, field
+
+
 def test_risk_is_scored_by_the_findings_risk_score_field() -> None:
     """ES's risk action takes a result's `risk_score` field over the static score: the field must
     survive to the end of the search, after the findings store merged it with earlier sightings."""
