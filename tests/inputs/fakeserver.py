@@ -1,0 +1,156 @@
+"""A local HTTP server on 127.0.0.1 for the provider stand-ins, with faults injected per request:
+a status (500, 503, 429 with or without Retry-After), a connection reset, a response slower than
+the client's timeout, a body that is not JSON, or the tokens issued so far revoked (401)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in urllib.parse.parse_qs(self.body.decode()).items()}
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode())
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+
+
+@dataclass
+class Fault:
+    """Applied to the next request whose path contains MATCH (and method METHOD, if given)."""
+
+    kind: str  # "status", "reset", "slow", "malformed", "revoke"
+    match: str = ""
+    status: int = 503
+    retry_after: str | None = None
+    delay: float = 0.0
+    method: str | None = None
+    # Let this many matching requests through first (fault on the (AFTER+1)th).
+    after: int = 0
+
+
+class FakeServer:
+    def __init__(self, handler: Callable[[Request], Answer]) -> None:
+        self.handler = handler
+        self.faults: list[Fault] = []
+        self.requests: list[Request] = []
+        self.on_revoke: Callable[[], None] = lambda: None
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                parts = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                request = Request(
+                    self.command,
+                    parts.path,
+                    urllib.parse.parse_qs(parts.query, keep_blank_values=True),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+                with server.lock:
+                    server.requests.append(request)
+                    fault = server._take_fault(request)
+                if fault is not None:
+                    if fault.kind == "reset":
+                        # SO_LINGER 0: close sends RST, the client sees "connection reset".
+                        self.connection.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                        self.connection.close()
+                        self.close_connection = True
+                        return
+                    if fault.kind == "slow":
+                        time.sleep(fault.delay)
+                    elif fault.kind == "status":
+                        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                        return self._send(Answer(fault.status, {"error": "injected"}, headers))
+                    elif fault.kind == "malformed":
+                        answer = server.handler(request)
+                        answer.raw = json.dumps(answer.body).encode()[:40]
+                        return self._send(answer)
+                    elif fault.kind == "revoke":
+                        server.on_revoke()
+                self._send(server.handler(request))
+
+            do_GET = do_POST = _handle
+
+            def _send(self, answer: Answer) -> None:
+                data = answer.raw if answer.raw is not None else json.dumps(answer.body).encode()
+                try:
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout): nothing to do
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _take_fault(self, request: Request) -> Fault | None:
+        for i, fault in enumerate(self.faults):
+            if fault.match in request.path and (fault.method is None or fault.method == request.method):
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
+                return self.faults.pop(i)
+        return None
+
+    def inject(self, *faults: Fault) -> None:
+        with self.lock:
+            self.faults.extend(faults)
+
+    def paths(self, contains: str = "") -> list[str]:
+        return [r.path for r in self.requests if contains in r.path]
+
+
+@contextmanager
+def serving(server: FakeServer) -> Iterator[FakeServer]:
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
