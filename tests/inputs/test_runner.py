@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from mobile_ingress_inputs.checkpoint import FileCheckpoints, MemoryCheckpoints
 from mobile_ingress_inputs.errors import HttpStatusError
 from mobile_ingress_inputs.events import Event, ListSink
@@ -120,7 +119,7 @@ def test_a_saved_cursor_the_server_no_longer_accepts_restarts_the_sweep() -> Non
     store.save("k", {"cursor": 1})
     stream = Scripted({0: (["a"], 1), 1: (["b"], None)})
     stream.errors[1] = HttpStatusError(400, "expired skip token")
-    health, lines = go(stream, store, sink)
+    _, lines = go(stream, store, sink)
     assert stream.fetched == [1, 0, 1]
     assert [e.source_id for e in sink.events] == ["a", "b"]
     assert "no longer accepted" in "\n".join(lines.lines)
@@ -135,8 +134,9 @@ def test_a_fresh_cursor_refused_is_an_error_not_a_restart() -> None:
 
 
 def test_file_checkpoints_survive_reopening_and_hold_whole_states(tmp_path: Path) -> None:
-    FileCheckpoints(str(tmp_path)).save("jamf.in/put 1.devices", {"cursor": {"page": 3}, "watermark": 1.5})
-    assert FileCheckpoints(str(tmp_path)).load("jamf.in/put 1.devices") == {"cursor": {"page": 3}, "watermark": 1.5}
+    state = {"cursor": {"page": 3}, "watermark": 1.5}
+    FileCheckpoints(str(tmp_path)).save("jamf.in/put 1.devices", state)
+    assert FileCheckpoints(str(tmp_path)).load("jamf.in/put 1.devices") == state
     assert [p.name for p in tmp_path.iterdir()] == ["jamf.in_put_1.devices.json"]
     assert FileCheckpoints(str(tmp_path)).load("other") is None
 
