@@ -50,9 +50,14 @@ class _SetupHandler(AdminExternalHandler):
             entity = RestEntity(name, content, self.endpoint.model(name), "nobody", APP)
             make_conf_item(confInfo[name], entity.content, entity.eai)
 
-    def _check_fields(self, name: str, payload: dict[str, Any], existing: dict[str, str] | None) -> None:
-        """The globalConfig validators, as UCC's own handlers run them server-side."""
-        self.endpoint.validate(name, payload, existing)
+    def _fields_check(self, name: str, existing: dict[str, str] | None) -> Any:
+        """The globalConfig validators, as UCC's own handlers run them server-side; the plain
+        modules call it after the engine's check, whose message is the clearer one."""
+
+        def check(values: dict[str, str]) -> None:
+            self.endpoint.validate(name, dict(values), existing)
+
+        return check
 
     def _refuse(self, exc: Exception) -> RestError:
         if isinstance(exc, SplunkdError):
@@ -84,8 +89,7 @@ class AllowlistHandler(_SetupHandler):
     def handleCreate(self, confInfo: Any) -> None:
         name = self.callerArgs.id
         try:
-            self._check_fields(name, self.payload, None)
-            entry = self._store().create(name, self.payload)
+            entry = self._store().create(name, self.payload, self._fields_check(name, None))
         except (EntryError, SplunkdError) as exc:
             raise self._refuse(exc) from None
         self._answer(confInfo, [(entry.name, self._content(entry))])
@@ -93,9 +97,7 @@ class AllowlistHandler(_SetupHandler):
     def handleEdit(self, confInfo: Any) -> None:
         name = self.callerArgs.id
         try:
-            store = self._store()
-            self._check_fields(name, self.payload, {})
-            entry = store.edit(name, self.payload)
+            entry = self._store().edit(name, self.payload, self._fields_check(name, {}))
         except (EntryError, SplunkdError) as exc:
             raise self._refuse(exc) from None
         self._answer(confInfo, [(entry.name, self._content(entry))])
@@ -133,8 +135,10 @@ class DetectionSettingsHandler(_SetupHandler):
     def handleEdit(self, confInfo: Any) -> None:
         name = self.callerArgs.id
         try:
-            self._check_fields(name, self.payload, {})
-            change = self._settings().edit(name, self.payload.get("value", ""))
+            check = self._fields_check(name, {})
+            change = self._settings().edit(
+                name, self.payload.get("value", ""), lambda value: check({"value": value})
+            )
         except (SettingRefused, SplunkdError) as exc:
             raise self._refuse(exc) from None
         self._answer(confInfo, [(name, {"value": change.value, "description": DESCRIPTIONS[name]})])

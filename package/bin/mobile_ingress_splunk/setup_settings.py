@@ -13,6 +13,7 @@ on is refused with the reason (setup_window.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from mobile_ingress.engine.errors import SettingError
 from mobile_ingress.engine.settings import PREFIX, parse_setting
@@ -83,10 +84,12 @@ class DetectionSettings:
             "foreground_state_required false, clock_skew 10)."
         )
 
-    def edit(self, name: str, raw: object) -> SettingChange:
-        if name not in NAMES:
-            canonical(name, raw)  # refuses an unknown name with the engine's message
-        value = canonical(name, raw)
+    def edit(self, name: str, raw: object, check: Callable[[str], None] | None = None) -> SettingChange:
+        """Validate (the engine first, then CHECK on the canonical value), keep the window rule,
+        write the macro."""
+        value = canonical(name, raw)  # also refuses an unknown name with the engine's message
+        if check is not None:
+            check(value)
         dispatch: dict[str, str] = {}
         if name in WINDOW_NAMES:
             current = self.values()

@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 from mobile_ingress.engine.lookups import Row, csv_file_source
 
@@ -44,6 +45,9 @@ LOCAL_PREFIX = "local-"
 SHIPPED = "shipped default"
 LOCAL = "from {file}"
 ADDED = "added"
+# A further check of an entry the engine accepted (the handler passes the globalConfig validators):
+# the engine's reason, the clearer one, comes first when both would refuse.
+Check = Optional[Callable[[dict[str, str]], None]]
 
 
 @dataclass
@@ -151,18 +155,20 @@ class AllowlistStore:
 
     # Changing -----------------------------------------------------------------------------
 
-    def create(self, name: str, values: Mapping[str, object]) -> Entry:
+    def create(self, name: str, values: Mapping[str, object], check: Check = None) -> Entry:
         check_name(name, new=True)
         entries, pending = self._state()
         if any(entry.name == name for entry in entries):
             raise EntryError(f"{self.table.title} {name!r} already exists: choose another name.")
         entry = Entry(name, normalize(self.table, values), ADDED)
         validate(self.table, entry.values)
+        if check is not None:
+            check(entry.values)
         self._refuse_duplicate(entry, entries)
         self.splunkd.save(self.table.collection, [e.record() for e in [*pending, entry]])
         return entry
 
-    def edit(self, name: str, values: Mapping[str, object]) -> Entry:
+    def edit(self, name: str, values: Mapping[str, object], check: Check = None) -> Entry:
         entries, pending = self._state()
         current = self._find(name, entries)
         merged = {**current.values, **{k: v for k, v in values.items() if k in self.table.fields}}
@@ -176,6 +182,8 @@ class AllowlistStore:
                 )
         else:
             validate(self.table, updated.values)
+            if check is not None:
+                check(updated.values)
             self._refuse_duplicate(updated, entries)
         pending = [e for e in pending if e.name != name]
         self.splunkd.save(self.table.collection, [e.record() for e in [*pending, updated]])
