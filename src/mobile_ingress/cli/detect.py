@@ -110,7 +110,7 @@ def correlate(
     for attempt in attempts:
         detector = Detector(settings, lookups, attempt, with_suppressed)
         streams = inputs.event_streams(detector, tick)
-        if attempt == Order.ANY:
+        if attempt == Order.ANY or len(streams) == 1:  # one input needs no merge
             merged: Iterator[Event] = (e for stream in streams for e in stream)
         else:
             merged = heapq.merge(*streams, key=lambda e: e.time, reverse=attempt == Order.DESC)

@@ -119,7 +119,7 @@ class DeviceWindow:
         """Section 1 duplicates: same event_id and activity, or identical content, within the
         window after another: the earliest (by position) counts."""
         last_by_id: dict[tuple[str, str], float] = {}
-        last_by_content: dict[str, float] = {}
+        last_by_content: dict[tuple[object, ...], float] = {}
         live = []
         for e in events:
             duplicate = False

@@ -311,6 +311,27 @@ class Lookups:
 
     # Questions the rules ask -------------------------------------------------------------
 
+    def inventory_by_ip(self, ip: str) -> list[InventoryRow]:
+        """Inventory rows with this address, in file order (indexed once: one lookup per flow)."""
+        return self._inventory_index()[0].get(ip, [])
+
+    def inventory_of_device(self, device_id: str) -> list[InventoryRow]:
+        return self._inventory_index()[1].get(device_id, [])
+
+    def _inventory_index(self) -> tuple[dict[str, list[InventoryRow]], dict[str, list[InventoryRow]]]:
+        # Built on first use and rebuilt if rows were added since (tests build lookups row by row).
+        cached = self.__dict__.get("_inventory_cache")
+        if cached is not None and cached[0] == len(self.inventory):
+            return cached[1], cached[2]
+        by_ip: dict[str, list[InventoryRow]] = {}
+        by_device: dict[str, list[InventoryRow]] = {}
+        for row in self.inventory:
+            if row.ip is not None:
+                by_ip.setdefault(row.ip, []).append(row)
+            by_device.setdefault(row.device_id, []).append(row)
+        self.__dict__["_inventory_cache"] = (len(self.inventory), by_ip, by_device)
+        return by_ip, by_device
+
     def managed_app(self, platform: str, app_id: str | None) -> ManagedApp | None:
         if app_id is None:
             return None

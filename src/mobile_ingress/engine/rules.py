@@ -61,7 +61,16 @@ class Rules:
         self.baseline: HostIndex[BaselineEntry] = HostIndex([(row.pattern, row) for row in lookups.baseline])
 
     def risk_class(self, f: Event) -> str | None:
-        """The risk class of the first risk pattern row that the staged file matches."""
+        """The risk class of the first risk pattern row that the staged file matches (remembered on
+        the event: the prefilter and every window that holds the file ask again)."""
+        memo = f.risk_memo
+        if memo is not None and memo[0] is self:
+            return memo[1]
+        risk = self._risk_class(f)
+        f.risk_memo = (self, risk)
+        return risk
+
+    def _risk_class(self, f: Event) -> str | None:
         for row in self.lookups.risk_patterns:
             if row.platform not in ("*", f.platform):
                 continue
