@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,23 @@ def test_a_kv_store_failure_is_one_clear_error(stand_in: StandIn, splunkd: Any, 
     stand_in.failing.add("storage/collections/data/")
     with pytest.raises(SplunkdError, match=f"KV store collection {DESTINATIONS}: cannot read it"):
         store(splunkd, app_dir).create("corp", {"destination": "10.1.0.0/16"})
+
+
+@pytest.mark.parametrize("tab", sorted(TABLES))
+def test_every_shipped_default_has_a_distinct_valid_name(tab: str, app_dir: Path) -> None:
+    from mobile_ingress_splunk.setup_entries import check_name
+
+    names = [e.name for e in AllowlistStore(None, TABLES[tab], str(app_dir / "lookups")).shipped()]  # type: ignore[arg-type]
+    assert len(names) == shipped_rows(app_dir, tab) and len(set(names)) == len(names)
+    for name in names:
+        assert name.startswith("shipped-")
+        check_name(name, new=False)
+
+
+def test_a_long_shipped_name_is_shortened_with_a_digest(app_dir: Path) -> None:
+    names = [
+        e.name for e in AllowlistStore(None, TABLES["allowed_paths"], str(app_dir / "lookups")).shipped()
+    ]  # type: ignore[arg-type]
+    assert all(len(n) <= len("shipped-") + 80 for n in names)
+    digested = [n for n in names if re.fullmatch(r".+-[0-9a-f]{8}", n)]
+    assert len(digested) == 2  # the two iOS Application Support patterns, 100+ characters long

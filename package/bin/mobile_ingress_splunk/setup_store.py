@@ -21,6 +21,7 @@ drop every shipped default. The store therefore keeps the whole list in the coll
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -66,8 +67,11 @@ class Entry:
 
 def _slug(table: Table, values: Mapping[str, str]) -> str:
     parts = [v for v in (values.get(c, "").strip() for c in table.identity) if v not in ("", "*")]
-    slug = re.sub(r"[^A-Za-z0-9_.]+", "-", "-".join(parts)).strip("-._").lower()
-    return slug[:80] or "entry"
+    slug = re.sub(r"[^A-Za-z0-9_.]+", "-", "-".join(parts)).strip("-._").lower() or "entry"
+    if len(slug) > 80:  # keep names short, and distinct through a digest of the whole
+        digest = hashlib.sha256(slug.encode("utf-8")).hexdigest()[:8]
+        slug = slug[:71].rstrip("-._") + "-" + digest
+    return slug
 
 
 def _keyed(table: Table, rows: list[Row], prefix: str) -> list[tuple[str, dict[str, str]]]:
