@@ -272,3 +272,30 @@ def test_a_long_shipped_name_is_shortened_with_a_digest(app_dir: Path) -> None:
     assert all(len(n) <= len("shipped-") + 80 for n in names)
     digested = [n for n in names if re.fullmatch(r".+-[0-9a-f]{8}", n)]
     assert len(digested) == 2  # the two iOS Application Support patterns, 100+ characters long
+
+
+def test_the_search_command_itself_sees_the_change_at_its_next_run(
+    stand_in: StandIn, splunkd: Any, app_dir: Path, tmp_path: Path
+) -> None:
+    """`ingresscorrelate` driven through the search command protocol, with the stand-in as the
+    search's splunkd: one finding before the entry is added, none at the next run after."""
+    from tests.splunk import scp
+
+    from .standin import SESSION_KEY
+
+    newest_first = sorted(chain("cdn.example.net"), key=lambda e: -e["_time"])
+
+    def run() -> list[dict[str, str]]:
+        result = scp.run(
+            [], [newest_first], app_dir, tmp_path, splunkd_uri=stand_in.uri, session_key=SESSION_KEY
+        )
+        assert result.exit_code is None, result.messages
+        return result.rows
+
+    assert [row["dest"] for row in run()] == ["cdn.example.net"]
+    store(splunkd, app_dir).create("example-cdn", {"destination": "cdn.example.net"})
+    stand_in.requests.clear()
+    assert run() == []
+    assert ("GET", f"/servicesNS/nobody/TA-mobile-ingress/storage/collections/data/{DESTINATIONS}") in (
+        stand_in.requests
+    )
