@@ -16,6 +16,8 @@ VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' pyproject.toml | h
 
 VENV := .venv
 TOOLS_VENV := .venv-tools
+# pytest-splunk-addon 6.4 pins old pytest: its own venv, read by tests/normalize (data models, test generation).
+PSA_VENV := .venv-psa
 OUT := output
 APP_DIR := $(OUT)/$(APP)
 DIST := dist
@@ -28,8 +30,10 @@ UCC_PIP_VERSION := 25.3
 # `make setup` reinstalls only when one of them changed (or the venv is gone).
 DEV_HASH := $(shell cat pyproject.toml tools/requirements-build.txt | sha256sum | cut -c1-16)
 TOOLS_HASH := $(shell cat tools/requirements-tools.txt | sha256sum | cut -c1-16)
+PSA_HASH := $(shell cat tools/requirements-psa.txt | sha256sum | cut -c1-16)
 DEV_STAMP := $(VENV)/.setup-$(DEV_HASH)
 TOOLS_STAMP := $(TOOLS_VENV)/.setup-$(TOOLS_HASH)
+PSA_STAMP := $(PSA_VENV)/.setup-$(PSA_HASH)
 
 # Downloads are cached in the repo's ignored .cache/ so a second cold set-up needs little network.
 export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
@@ -56,7 +60,7 @@ help:
 	@echo "make test     lint, build, package, AppInspect, slim validate, then the whole pytest tree"
 	@echo "make lint     ruff (py39), mypy (engine), vermin 3.9+ over src and the app's bin/"
 	@echo "make build    ucc-gen build into $(APP_DIR), engine copied into bin/mobile_ingress"
-	@echo "make render   detections/*.yml -> package/default/savedsearches.conf and macros.conf (committed)"
+	@echo "make render   detections/*.yml and normalization mappings -> package/default/*.conf, docs/data.md (committed)"
 	@echo "make package $(PKG)"
 	@echo "make inspect  AppInspect precert, cloud tags; report in $(INSPECT_REPORT)"
 	@echo "make slim-validate  slim validate on the package"
@@ -66,7 +70,7 @@ help:
 
 # ---------------------------------------------------------------------------------------- set-up
 
-setup: libmagic $(DEV_STAMP) $(TOOLS_STAMP)
+setup: libmagic $(DEV_STAMP) $(TOOLS_STAMP) $(PSA_STAMP)
 
 # AppInspect loads libmagic through python-magic. Install it only when it is missing, and refresh
 # the package lists first only when apt knows no candidate for it (a fresh image has empty lists),
@@ -97,6 +101,12 @@ $(TOOLS_STAMP):
 	rm -f $(TOOLS_VENV)/.setup-*
 	[ -x $(TOOLS_VENV)/bin/python ] || $(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/python -m pip install -q -r tools/requirements-tools.txt
+	touch $@
+
+$(PSA_STAMP):
+	rm -f $(PSA_VENV)/.setup-*
+	[ -x $(PSA_VENV)/bin/python ] || $(PYTHON) -m venv $(PSA_VENV)
+	$(PSA_VENV)/bin/python -m pip install -q -r tools/requirements-psa.txt
 	touch $@
 
 # ------------------------------------------------------------------------------------------ test
@@ -131,6 +141,7 @@ build: setup
 
 # The rendered confs are committed; tests/splunk/test_knowledge_objects.py fails when they are stale.
 render: $(DEV_STAMP)
+	$(VENV)/bin/python tools/render_normalization.py
 	$(VENV)/bin/python tools/render_detections.py
 
 package: build

@@ -12,8 +12,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "mobile_ingress"
 STDLIB = set(sys.stdlib_module_names)
 ALLOWED = {
     "engine": {"engine"},
-    "cli": {"engine", "cli", "simulate"},  # the CLI wires the simulator's subcommand
+    "cli": {"engine", "cli", "simulate", "normalize"},  # the CLI wires the simulator and --raw
     "simulate": {"simulate", "engine"},
+    "normalize": {"normalize", "engine"},
 }
 
 

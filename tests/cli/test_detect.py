@@ -195,10 +195,11 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
     assert done.returncode == 2
 
 
-def test_raw_input_is_refused_until_a_sourcetype_mapping_exists(tmp_path: Path, capsys: Any) -> None:
+def test_raw_input_of_an_unmapped_sourcetype_is_a_usage_error(tmp_path: Path, capsys: Any) -> None:
+    # tests/cli/test_raw.py covers --raw in full.
     events = str(write_ndjson(tmp_path / "e.ndjson", EVENTS))
-    code, _, err = detect(capsys, "--raw", f"bro:files:json={events}")
-    assert code == 2 and "--raw" in err
+    code, _, err = detect(capsys, "--raw", f"bro:dns:json={events}")
+    assert code == 2 and "--raw bro:dns:json: not a supported sourcetype" in err
 
 
 def test_messages_file_keeps_every_skip_with_its_line(tmp_path: Path, capsys: Any) -> None:

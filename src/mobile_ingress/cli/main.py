@@ -18,6 +18,7 @@ from ..engine.errors import EngineError
 from . import evaluate as evaluate_cli
 from .detect import Inputs, UsageError, check_inputs, correlate, load_lookups, parse_settings
 from .output import summary_line, write_csv, write_ndjson, write_table
+from .raw import RawInputs, WithRaw
 
 MESSAGES_SHOWN = 20
 
@@ -121,9 +122,6 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
 
 
 def run_detect(args: argparse.Namespace) -> int:
-    if args.raw:
-        # The sourcetype mappings (props/transforms and their Python twin) are not built yet.
-        raise UsageError("--raw: no raw sourcetype is supported in this version; give normalized events")
     if not args.inputs and not args.raw:
         raise UsageError("no input: give INPUT files, - for stdin, or --raw SOURCETYPE=INPUT")
     check_inputs(args.inputs)
@@ -132,9 +130,10 @@ def run_detect(args: argparse.Namespace) -> int:
     show_progress = not args.quiet and sys.stderr.isatty()
     with ExitStack() as stack:
         inputs = Inputs(args.inputs, stack)
+        raw = RawInputs.open(args.raw, stack) if args.raw else None
         with _progress(show_progress) as tick:
             detector, findings, suppressed = correlate(
-                inputs, settings, lookups, args.order, args.suppressed, tick
+                WithRaw(inputs, raw) if raw else inputs, settings, lookups, args.order, args.suppressed, tick  # type: ignore[arg-type]
             )
     rows = [f.to_dict() for f in findings]
     tuning = [f.to_dict() for f in suppressed]
@@ -160,6 +159,8 @@ def run_detect(args: argparse.Namespace) -> int:
         hidden = len(report.messages) - MESSAGES_SHOWN + report.dropped_messages
         if hidden > 0:
             print(f"... and {hidden} more messages (--messages FILE keeps them all)", file=sys.stderr)
+        for line in raw.summary() if raw else []:
+            print(line, file=sys.stderr)
         print(summary_line(report, findings, suppressed), file=sys.stderr)
     return 0
 

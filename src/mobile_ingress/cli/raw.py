@@ -1,0 +1,194 @@
+"""`detect --raw SOURCETYPE=INPUT`: raw events of a supported sourcetype, normalized by the same
+mapping the app's props render (src/mobile_ingress/normalize), then read like normalized input.
+
+A raw line that cannot be normalized (longer than the sourcetype's TRUNCATE, not JSON, not an
+object, no timestamp) is skipped, counted and reported with its file and line; the events around
+it go on. Detection events (with an `activity`) go to the detector, which validates them as any
+normalized event; CIM-only events (conn.log, http.log, EVE flow and http) are counted only.
+Joins (files.log takes the host and URL of http.log by uid) read their source inputs once first.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import IO, Callable
+
+from ..engine.detector import Detector
+from ..engine.errors import EngineError
+from ..engine.events import Event
+from ..normalize import JoinIndex, Mapping, MappingError, Normalized, Skip, apply, load_mappings, parse_raw
+from .detect import UsageError
+
+
+class MappingsBroken(EngineError):
+    """The installed mappings do not load (exit 1): a packaging fault, not the user's."""
+
+
+@dataclass
+class RawInput:
+    mapping: Mapping
+    path: str
+    label: str
+
+
+@dataclass
+class RawCounts:
+    read: int = 0
+    detection: int = 0
+    cim_only: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class RawInputs:
+    """The --raw inputs, re-readable (stdin is copied once) so a run can start over."""
+
+    inputs: list[RawInput]
+    joins: dict[str, JoinIndex] = field(default_factory=dict)  # target sourcetype -> its join index
+    counts: dict[str, RawCounts] = field(default_factory=dict)  # by input label
+    host: str = field(default_factory=socket.gethostname)
+
+    @classmethod
+    def open(cls, specs: Sequence[str], stack: ExitStack) -> RawInputs:
+        try:
+            mappings = load_mappings()
+        except MappingError as exc:  # a broken install, not a usage error
+            raise MappingsBroken(f"normalization mappings: {exc}") from exc
+        inputs = []
+        for spec in specs:
+            sourcetype, sep, path = spec.partition("=")
+            sourcetype, path = sourcetype.strip(), path.strip()
+            if not sep or not sourcetype or not path:
+                raise UsageError(f"--raw {spec!r}: expected SOURCETYPE=INPUT")
+            mapping = mappings.get(sourcetype)
+            if mapping is None:
+                supported = ", ".join(sorted(mappings))
+                raise UsageError(f"--raw {sourcetype}: not a supported sourcetype (supported: {supported})")
+            if path == "-":
+                handle = stack.enter_context(tempfile.NamedTemporaryFile("wb", suffix=".log"))  # noqa: SIM115 (closed by the stack)
+                shutil.copyfileobj(sys.stdin.buffer, handle)
+                handle.flush()
+                inputs.append(RawInput(mapping, handle.name, "<stdin>"))
+            elif not os.path.isfile(path):
+                raise UsageError(f"--raw {sourcetype}={path}: no such file")
+            else:
+                inputs.append(RawInput(mapping, path, path))
+        raw = cls(inputs)
+        raw._index_joins(mappings)
+        return raw
+
+    def _index_joins(self, mappings: dict[str, Mapping]) -> None:
+        """Read each join's source inputs once: the joined values by key."""
+        targets = {i.mapping.sourcetype for i in self.inputs if i.mapping.join is not None}
+        for sourcetype in sorted(targets):
+            join = mappings[sourcetype].join
+            assert join is not None
+            index = JoinIndex(join, mappings[join.source.sourcetype])
+            for item in self.inputs:
+                if item.mapping.sourcetype != join.source.sourcetype:
+                    continue
+                for _, line in _lines(item.path, item.mapping.max_event_bytes):
+                    record = parse_raw(line, item.mapping) if line is not None else None
+                    if record is not None and not isinstance(record, Skip):
+                        index.add(record, self._splunk(item))
+            self.joins[sourcetype] = index
+
+    def _splunk(self, item: RawInput) -> dict[str, str]:
+        return {"host": self.host, "source": item.label}
+
+    def event_streams(self, detector: Detector, tick: Callable[[], None]) -> list[Iterator[Event]]:
+        self.counts = {item.label: RawCounts() for item in self.inputs}
+        return [self._events(item, detector, tick) for item in self.inputs]
+
+    def _events(self, item: RawInput, detector: Detector, tick: Callable[[], None]) -> Iterator[Event]:
+        counts = self.counts[item.label]
+        join = self.joins.get(item.mapping.sourcetype)
+        splunk = self._splunk(item)
+        for number, line in _lines(item.path, item.mapping.max_event_bytes):
+            tick()
+            counts.read += 1
+            where = f"{item.label}:{number}"
+            skip: Skip | None = None
+            normalized: Normalized | None = None
+            if line is None:
+                skip = Skip(f"raw event longer than {item.mapping.max_event_bytes} bytes (Splunk TRUNCATE)")
+            else:
+                record = parse_raw(line, item.mapping)
+                result = record if isinstance(record, Skip) else apply(item.mapping, record, splunk)
+                if isinstance(result, Skip):
+                    skip = result
+                else:
+                    normalized = result
+                    if join is not None and not isinstance(record, Skip):
+                        join.fill(normalized, record)
+            if skip is not None or normalized is None:
+                skip = skip or Skip("not normalized")
+                counts.skipped += 1
+                detector.report.read += 1
+                detector.report.skipped[skip.reason] += 1
+                detail = f" ({skip.detail})" if skip.detail else ""
+                detector.report.note(f"{where}: skipped: {skip.reason}{detail}")
+                continue
+            if normalized.activity is None:
+                counts.cim_only += 1
+                continue
+            counts.detection += 1
+            event = detector.event_from(normalized.fields, where)
+            if event is not None:
+                yield event
+
+    def summary(self) -> list[str]:
+        lines = []
+        for item in self.inputs:
+            c = self.counts.get(item.label, RawCounts())
+            lines.append(
+                f"raw {item.mapping.sourcetype} {item.label}: {c.read} lines, {c.detection} detection events,"
+                f" {c.cim_only} CIM only, {c.skipped} skipped"
+            )
+        return lines
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    if path.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _lines(path: str, limit: int) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) of each non-blank line; text None for a line over LIMIT bytes, which
+    is read past without holding it whole."""
+    with _open_binary(path) as handle:
+        number = 0
+        while True:
+            chunk = handle.readline(limit + 2)
+            if not chunk:
+                return
+            number += 1
+            if not chunk.endswith(b"\n") and len(chunk) >= limit + 2:
+                while chunk and not chunk.endswith(b"\n"):
+                    chunk = handle.readline(1 << 16)
+                yield number, None
+                continue
+            text = chunk.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+            if text:
+                yield number, text
+
+
+class WithRaw:
+    """Normalized inputs and --raw inputs, read together by `correlate`."""
+
+    def __init__(self, inputs: object, raw: RawInputs) -> None:
+        self.inputs = inputs
+        self.raw = raw
+
+    def event_streams(self, detector: Detector, tick: Callable[[], None]) -> list[Iterator[Event]]:
+        streams: list[Iterator[Event]] = self.inputs.event_streams(detector, tick)  # type: ignore[attr-defined]
+        return streams + self.raw.event_streams(detector, tick)

@@ -1,0 +1,23 @@
+"""Normalization: one declarative mapping per raw sourcetype (YAML under `mappings/`), run in
+Python by `mobile-ingress detect --raw` and rendered into the app's props/eventtypes/tags/macros
+by tools/render_normalization.py, so Splunk and the command line give the same fields."""
+
+from __future__ import annotations
+
+from .executor import JoinIndex, Normalized, Skip, apply, normalize_line, parse_raw
+from .loader import MAPPINGS, load_mapping, load_mappings
+from .model import Mapping, MappingError
+
+__all__ = [
+    "MAPPINGS",
+    "JoinIndex",
+    "Mapping",
+    "MappingError",
+    "Normalized",
+    "Skip",
+    "apply",
+    "load_mapping",
+    "load_mappings",
+    "normalize_line",
+    "parse_raw",
+]

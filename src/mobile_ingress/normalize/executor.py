@@ -1,0 +1,125 @@
+"""Run a mapping in Python: a raw line becomes the fields Splunk's props would give it.
+
+`normalize_line` is the whole path of one event: the size limit (Splunk's TRUNCATE), the JSON
+parse (KV_MODE=json), the timestamp, then every output of the mapping. A detection record has an
+`activity`; a record without one is CIM-only (conn.log, http.log, EVE flow/http). A line that
+cannot be read is a `Skip` with the reason, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+
+from .expr import evaluate, resolve, text
+from .model import FieldClass, Join, Mapping
+
+
+@dataclass
+class Skip:
+    """A raw event that cannot be normalized, and why (counted and reported by the caller)."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class Normalized:
+    """All fields of one raw event, `_time` first; `activity` when it is a detection event."""
+
+    fields: dict[str, object]
+
+    @property
+    def activity(self) -> object:
+        return self.fields.get("activity")
+
+
+def parse_raw(line: str, mapping: Mapping) -> MappingABC[str, object] | Skip:
+    """The JSON object of one raw line, or why it is not one."""
+    if len(line.encode("utf-8", "surrogatepass")) > mapping.max_event_bytes:
+        return Skip(f"raw event longer than {mapping.max_event_bytes} bytes (Splunk TRUNCATE)")
+    try:
+        value = json.loads(line)
+    except RecursionError:
+        return Skip("not JSON (nested too deeply)")
+    except ValueError as exc:  # JSONDecodeError, and ints longer than Python's digit limit
+        return Skip("not JSON", str(exc).split(":", 1)[0])
+    if not isinstance(value, dict):
+        return Skip("not a JSON object")
+    return value
+
+
+def apply(
+    mapping: Mapping, record: MappingABC[str, object], splunk: MappingABC[str, str] | None = None
+) -> Normalized | Skip:
+    """The mapping's outputs for one parsed event; SPLUNK gives host and source (sourcetype is
+    the mapping's)."""
+    defaults = {**(splunk or {}), "sourcetype": mapping.sourcetype}
+    stamp = resolve(record, mapping.timestamp.field)
+    if stamp is None or isinstance(stamp, list):
+        return Skip(f"missing timestamp ({mapping.timestamp.field})")
+    fields: dict[str, object] = {"_time": stamp}
+    for output in mapping.outputs:
+        value = evaluate(output.expr, record, defaults)
+        if value is None and output.field_class == FieldClass.ALIAS:
+            # A FIELDALIAS whose source is absent leaves a field of the target's name as it was.
+            value = resolve(record, output.name)
+        if value is not None:
+            fields[output.name] = value
+    return Normalized(fields)
+
+
+def normalize_line(
+    line: str, mapping: Mapping, splunk: MappingABC[str, str] | None = None
+) -> Normalized | Skip:
+    record = parse_raw(line, mapping)
+    if isinstance(record, Skip):
+        return record
+    return apply(mapping, record, splunk)
+
+
+@dataclass
+class JoinIndex:
+    """What a join reads from its source events: for each key, the values of each filled field.
+
+    Splunk's `eventstats values(f) by key | eval f=mvindex(values, 0)` keeps the smallest value in
+    sort order; `value()` does the same."""
+
+    join: Join
+    source: Mapping
+    values: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+    def key_of_source(self, record: MappingABC[str, object]) -> str | None:
+        for name, expected in self.join.source.where:
+            if text(resolve(record, name)) != expected:
+                return None
+        key = text(evaluate(self.join.source.key, record))
+        return f"{self.join.namespace}:{key}" if key is not None else None
+
+    def add(self, record: MappingABC[str, object], splunk: MappingABC[str, str] | None = None) -> None:
+        key = self.key_of_source(record)
+        if key is None:
+            return
+        defaults = {**(splunk or {}), "sourcetype": self.source.sourcetype}
+        for name in self.join.fill:
+            output = self.source.output(name)
+            value = text(evaluate(output.expr, record, defaults)) if output is not None else None
+            if value is not None:
+                self.values.setdefault(key, {}).setdefault(name, set()).add(value)
+
+    def key_of_target(self, record: MappingABC[str, object]) -> str | None:
+        key = text(evaluate(self.join.key, record))
+        return f"{self.join.namespace}:{key}" if key is not None else None
+
+    def fill(self, normalized: Normalized, record: MappingABC[str, object]) -> None:
+        """Fill the join's fields the event lacks (detection events only, as in the SPL)."""
+        if normalized.activity is None:
+            return
+        key = self.key_of_target(record)
+        found = self.values.get(key) if key is not None else None
+        if not found:
+            return
+        for name in self.join.fill:
+            if normalized.fields.get(name) is None and found.get(name):
+                normalized.fields[name] = min(found[name])

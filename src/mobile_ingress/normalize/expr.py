@@ -1,0 +1,334 @@
+"""The expression vocabulary of the mappings: evaluated in Python, rendered to SPL `eval`.
+
+Every construct has one meaning on both sides, so `mobile-ingress --raw` and Splunk's props give
+the same fields. Values follow Splunk's search-time JSON fields: a scalar (JSON true/false become
+the strings "true"/"false"), a list for an array (a multivalue field), None for absent (and for a
+JSON object, which KV_MODE=json does not turn into a field).
+
+Two rules keep the sides equal:
+- a function that takes one value (lower, basename, length, tonumber, concat, add) gives None for
+  a multivalue field; `first` (SPL `mvindex(x, 0)`) picks its first value;
+- every expression reads the raw event: Splunk evaluates the EVALs of a stanza in parallel over
+  the extracted and aliased fields, never over each other's results, and the loader refuses an
+  expression that reads a name an alias of the same mapping writes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Union
+
+Value = Union[str, int, float, "list[str | int | float]", None]
+
+# Splunk field names as KV_MODE=json writes them: `id.orig_h`, `fileinfo.sha256`, `tx_hosts{}`,
+# `applicationReports{}.packageName`.
+FIELD_NAME = re.compile(r"^[A-Za-z_@][A-Za-z0-9_.@-]*(\{\}(\.[A-Za-z0-9_@-][A-Za-z0-9_.@-]*)?)*$")
+_BASENAME = re.compile(r"^.*[/\\]", re.DOTALL)
+# The same pattern as an SPL string literal (SPL unescapes `\\` once before the regex sees it).
+_SPL_BASENAME = r'"^.*[/\\\\]", ""'
+
+
+class Func(str, Enum):
+    """Functions of one or more expressions."""
+
+    COALESCE = "coalesce"
+    LOWER = "lower"
+    BASENAME = "basename"
+    CONCAT = "concat"
+    TONUMBER = "tonumber"
+    FIRST = "first"
+    LENGTH = "length"
+    ADD = "add"
+
+
+UNARY = frozenset({Func.LOWER, Func.BASENAME, Func.TONUMBER, Func.FIRST, Func.LENGTH})
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+
+
+@dataclass(frozen=True)
+class SplunkField:
+    """A field Splunk sets on every event (`host`, `source`, `sourcetype`); the command line
+    gives the machine reading the file, the file and the sourcetype."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Const:
+    value: str | int | float
+
+
+@dataclass(frozen=True)
+class Call:
+    func: Func
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class IfPresent:
+    field: str
+    then: Expr
+    otherwise: Expr | None
+
+
+@dataclass(frozen=True)
+class Map:
+    """A value map: the text of `of` looked up in `values` (constants), else `default`."""
+
+    of: Expr
+    values: tuple[tuple[str, str], ...]
+    default: str | None
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Like Map, with an expression per case."""
+
+    on: Expr
+    cases: tuple[tuple[str, Expr], ...]
+    default: Expr | None
+
+
+Expr = Union[Field, SplunkField, Const, Call, IfPresent, Map, Switch]
+SPLUNK_FIELDS = frozenset({"host", "source", "sourcetype"})
+# JSON keys named like a Splunk default field: KV_MODE=json cannot be trusted to give them, so SPL
+# reads them from the event with spath (Zeek http.log has `host`, files.log `source`).
+RESERVED = frozenset({"host", "source", "sourcetype", "index", "linecount", "splunk_server"})
+
+
+def is_reserved(name: str) -> bool:
+    return re.split(r"[.{]", name, maxsplit=1)[0] in RESERVED
+
+
+# ------------------------------------------------------------------------------------ fields
+
+
+def resolve(record: Mapping[str, object], name: str) -> Value:
+    """The value of a Splunk JSON field name in a parsed event.
+
+    A dotted name may be one key with dots (Zeek writes `"id.orig_h"`) or a path through nested
+    objects (EVE writes `"fileinfo": {"sha256": ...}`); the longest key present wins at each
+    level. `{}` walks into an array and makes the result multivalue."""
+    scalars: list[str | int | float] = []
+    for found in _walk(record, _split(name)):
+        value = _scalar(found)
+        if value is not None:
+            scalars.append(value)
+    if "{}" not in name:
+        return scalars[0] if scalars else None
+    return scalars or None
+
+
+def _split(name: str) -> list[str]:
+    parts: list[str] = []
+    for piece in re.split(r"(\{\})", name):
+        if piece == "{}":
+            parts.append("{}")
+        elif piece:
+            parts.extend(p for p in piece.split(".") if p)
+    return parts
+
+
+def _walk(node: object, parts: list[str]) -> Iterator[object]:
+    if not parts:
+        yield node
+        return
+    if parts[0] == "{}":
+        if isinstance(node, list):
+            for item in node:
+                yield from _walk(item, parts[1:])
+        return
+    if not isinstance(node, Mapping):
+        return
+    dotted = 0
+    while dotted < len(parts) and parts[dotted] != "{}":
+        dotted += 1
+    for end in range(dotted, 0, -1):
+        key = ".".join(parts[:end])
+        if key in node:
+            yield from _walk(node[key], parts[end:])
+            return
+
+
+def _scalar(value: object) -> str | int | float | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return None  # objects and nested arrays are not fields
+
+
+def text(value: Value) -> str | None:
+    """A scalar as Splunk shows it; None for absent or multivalue."""
+    if value is None or isinstance(value, list):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def number(value: Value) -> int | float | None:
+    if value is None or isinstance(value, (list, bool)):
+        return None
+    if isinstance(value, (int, float)):
+        return value if math.isfinite(value) else None
+    try:
+        result = float(value.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(result):
+        return None
+    return int(result) if result.is_integer() and abs(result) < 2**53 else result
+
+
+# -------------------------------------------------------------------------------- evaluation
+
+
+def evaluate(expr: Expr, record: Mapping[str, object], splunk: Mapping[str, str] | None = None) -> Value:
+    """The value of EXPR on a parsed raw event; SPLUNK gives host, source and sourcetype."""
+    if isinstance(expr, Field):
+        return resolve(record, expr.name)
+    if isinstance(expr, SplunkField):
+        return (splunk or {}).get(expr.name)
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, IfPresent):
+        if resolve(record, expr.field) is not None:
+            return evaluate(expr.then, record, splunk)
+        return evaluate(expr.otherwise, record, splunk) if expr.otherwise is not None else None
+    if isinstance(expr, Map):
+        key = text(evaluate(expr.of, record, splunk))
+        for match, value in expr.values:
+            if key == match:
+                return value
+        return expr.default
+    if isinstance(expr, Switch):
+        key = text(evaluate(expr.on, record, splunk))
+        for match, branch in expr.cases:
+            if key == match:
+                return evaluate(branch, record, splunk)
+        return evaluate(expr.default, record, splunk) if expr.default is not None else None
+    return _call(expr, record, splunk)
+
+
+def _call(expr: Call, record: Mapping[str, object], splunk: Mapping[str, str] | None) -> Value:
+    func = expr.func
+    if func == Func.COALESCE:
+        for arg in expr.args:
+            value = evaluate(arg, record, splunk)
+            if value is not None:
+                return value
+        return None
+    values = [evaluate(arg, record, splunk) for arg in expr.args]
+    if func == Func.FIRST:
+        value = values[0]
+        return value[0] if isinstance(value, list) else value
+    if func == Func.CONCAT:
+        parts = [text(v) for v in values]
+        return None if any(p is None for p in parts) else "".join(p for p in parts if p is not None)
+    if func == Func.ADD:
+        numbers = [number(v) for v in values]
+        if any(n is None for n in numbers):
+            return None
+        return sum(n for n in numbers if n is not None)
+    if func == Func.TONUMBER:
+        return number(values[0])
+    single = text(values[0])
+    if single is None:
+        return None
+    if func == Func.LOWER:
+        return single.lower()
+    if func == Func.BASENAME:
+        return _BASENAME.sub("", single)
+    return len(single)  # LENGTH
+
+
+def fields_read(expr: Expr) -> Iterator[str]:
+    """Every raw field name the expression reads."""
+    if isinstance(expr, Field):
+        yield expr.name
+    elif isinstance(expr, Call):
+        for arg in expr.args:
+            yield from fields_read(arg)
+    elif isinstance(expr, IfPresent):
+        yield expr.field
+        yield from fields_read(expr.then)
+        if expr.otherwise is not None:
+            yield from fields_read(expr.otherwise)
+    elif isinstance(expr, Map):
+        yield from fields_read(expr.of)
+    elif isinstance(expr, Switch):
+        yield from fields_read(expr.on)
+        for _, branch in expr.cases:
+            yield from fields_read(branch)
+        if expr.default is not None:
+            yield from fields_read(expr.default)
+
+
+# ------------------------------------------------------------------------------------- SPL
+
+
+def spl_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def spl_field(name: str) -> str:
+    if is_reserved(name):
+        return f"spath(_raw, {spl_string(name)})"
+    return "'" + name + "'"
+
+
+def spl_const(value: str | int | float) -> str:
+    return spl_string(value) if isinstance(value, str) else repr(value)
+
+
+def to_spl(expr: Expr) -> str:
+    """The `eval` expression with the same meaning."""
+    if isinstance(expr, Field):
+        return spl_field(expr.name)
+    if isinstance(expr, SplunkField):
+        return expr.name
+    if isinstance(expr, Const):
+        return spl_const(expr.value)
+    if isinstance(expr, IfPresent):
+        otherwise = to_spl(expr.otherwise) if expr.otherwise is not None else "null()"
+        return f"if(isnotnull({spl_field(expr.field)}), {to_spl(expr.then)}, {otherwise})"
+    if isinstance(expr, Map):
+        subject = to_spl(expr.of)
+        parts = [f"{subject}=={spl_string(k)}, {spl_string(v)}" for k, v in expr.values]
+        if expr.default is not None:
+            parts.append(f"true(), {spl_string(expr.default)}")
+        return f"case({', '.join(parts)})"
+    if isinstance(expr, Switch):
+        subject = to_spl(expr.on)
+        parts = [f"{subject}=={spl_string(k)}, {to_spl(e)}" for k, e in expr.cases]
+        if expr.default is not None:
+            parts.append(f"true(), {to_spl(expr.default)}")
+        return f"case({', '.join(parts)})"
+    args = [to_spl(a) for a in expr.args]
+    func = expr.func
+    if func == Func.COALESCE:
+        return f"coalesce({', '.join(args)})"
+    if func == Func.CONCAT:
+        return " . ".join(args)
+    if func == Func.ADD:
+        return " + ".join(f"tonumber({a})" for a in args)
+    if func == Func.FIRST:
+        return f"mvindex({args[0]}, 0)"
+    if func == Func.TONUMBER:
+        return f"tonumber({args[0]})"
+    if func == Func.LOWER:
+        return f"lower({args[0]})"
+    if func == Func.BASENAME:
+        return f"replace({args[0]}, {_SPL_BASENAME})"
+    return f"len({args[0]})"  # LENGTH

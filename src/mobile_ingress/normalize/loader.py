@@ -1,0 +1,385 @@
+"""Load and validate the mapping YAML files: every error names the file and the key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping as MappingABC
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .expr import (
+    FIELD_NAME,
+    SPLUNK_FIELDS,
+    UNARY,
+    Call,
+    Const,
+    Expr,
+    Field,
+    Func,
+    IfPresent,
+    Map,
+    SplunkField,
+    Switch,
+    fields_read,
+)
+from .model import (
+    CimEventtype,
+    FieldClass,
+    Join,
+    JoinSource,
+    Mapping,
+    MappingError,
+    Output,
+    TimeFormat,
+    Timestamp,
+)
+
+MAPPINGS = Path(__file__).resolve().parent / "mappings"
+OUTPUT_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+EVENTTYPE_NAME = re.compile(r"^mobile_ingress_[a-z0-9_]+$")
+NAMESPACE = re.compile(r"^[a-z0-9]+$")
+TAG = re.compile(r"^[a-z_]+$")
+DEFAULT_MAX_EVENT_BYTES = 100_000
+
+_TOP_KEYS = {
+    "sourcetype",
+    "title",
+    "origin",
+    "onboarding",
+    "timestamp",
+    "max_event_bytes",
+    "fields",
+    "join",
+    "cim",
+}
+_REQUIRED_TOP = ("sourcetype", "title", "origin", "onboarding", "timestamp", "fields")
+
+
+class _Where:
+    """The file and key path an error refers to."""
+
+    def __init__(self, path: str, key: str = "") -> None:
+        self.path = path
+        self.key = key
+
+    def __truediv__(self, part: object) -> _Where:
+        sep = "" if not self.key or isinstance(part, int) else "."
+        piece = f"[{part}]" if isinstance(part, int) else str(part)
+        return _Where(self.path, f"{self.key}{sep}{piece}")
+
+    def error(self, message: str) -> MappingError:
+        return MappingError(f"{self.path}: {self.key or '(top)'}: {message}")
+
+
+def _dict(value: object, where: _Where, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    if not isinstance(value, MappingABC):
+        raise where.error(f"expected a mapping, got {type(value).__name__}")
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise where.error(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+    for key in required:
+        if key not in value:
+            raise where.error(f"missing key {key!r}")
+    return dict(value)
+
+
+def _str(value: object, where: _Where) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise where.error(f"expected a non-empty string, got {value!r}")
+    if "\n" in value.strip() and where.key not in ("origin", "onboarding"):
+        raise where.error("a line break is not allowed here")
+    return value
+
+
+def _field_name(value: object, where: _Where) -> str:
+    name = _str(value, where)
+    if not FIELD_NAME.match(name):
+        raise where.error(f"{name!r} is not a Splunk JSON field name (letters, digits, _ . - @ and {{}})")
+    return name
+
+
+def _where_terms(value: object, where: _Where) -> tuple[tuple[str, str], ...]:
+    terms = _dict(value, where, set(value) if isinstance(value, MappingABC) else set())
+    out = []
+    for key, term in terms.items():
+        name = _field_name(key, where / str(key))
+        if isinstance(term, bool) or not isinstance(term, (str, int)):
+            raise (where / str(key)).error("expected a string or an integer value")
+        out.append((name, str(term)))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------- expressions
+
+
+def parse_expr(value: object, where: _Where) -> Expr:
+    """A plain string is a field; a one-key mapping is a construct (see docs/data.md)."""
+    if isinstance(value, str):
+        return Field(_field_name(value, where))
+    if not isinstance(value, MappingABC) or len(value) != 1:
+        raise where.error(
+            f"expected a field name or a one-key construct ({', '.join(_CONSTRUCTS)}), got {value!r}"
+        )
+    ((op, arg),) = value.items()
+    if op not in _CONSTRUCTS:
+        raise where.error(f"unknown construct {op!r} (allowed: {', '.join(_CONSTRUCTS)})")
+    inner = where / str(op)
+    if op == "const":
+        if isinstance(arg, bool) or not isinstance(arg, (str, int, float)):
+            raise inner.error(f"a constant is a string or a number, got {arg!r}")
+        if isinstance(arg, str) and (not arg or "\n" in arg):
+            raise inner.error("a constant string is non-empty and on one line")
+        return Const(arg)
+    if op == "splunk":
+        if arg not in SPLUNK_FIELDS:
+            raise inner.error(f"{arg!r} is not one of {', '.join(sorted(SPLUNK_FIELDS))}")
+        return SplunkField(str(arg))
+    if op == "if_present":
+        spec = _dict(arg, inner, {"field", "then", "else"}, ("field", "then"))
+        otherwise = parse_expr(spec["else"], inner / "else") if "else" in spec else None
+        return IfPresent(
+            _field_name(spec["field"], inner / "field"), parse_expr(spec["then"], inner / "then"), otherwise
+        )
+    if op == "map":
+        spec = _dict(arg, inner, {"of", "values", "default"}, ("of", "values"))
+        values = _dict(
+            spec["values"],
+            inner / "values",
+            set(spec["values"]) if isinstance(spec["values"], MappingABC) else set(),
+        )
+        if not values:
+            raise (inner / "values").error("a value map needs at least one value")
+        pairs = tuple(
+            (_key_text(k, inner / "values"), _str(v, inner / "values" / str(k))) for k, v in values.items()
+        )
+        default = _str(spec["default"], inner / "default") if "default" in spec else None
+        return Map(parse_expr(spec["of"], inner / "of"), pairs, default)
+    if op == "switch":
+        spec = _dict(arg, inner, {"of", "cases", "default"}, ("of", "cases"))
+        cases = spec["cases"]
+        if not isinstance(cases, MappingABC) or not cases:
+            raise (inner / "cases").error("expected a non-empty mapping of value: expression")
+        branches = tuple(
+            (_key_text(k, inner / "cases"), parse_expr(e, inner / "cases" / str(k))) for k, e in cases.items()
+        )
+        fallback = parse_expr(spec["default"], inner / "default") if "default" in spec else None
+        return Switch(parse_expr(spec["of"], inner / "of"), branches, fallback)
+    func = Func(op)
+    if func in UNARY:
+        args: tuple[Expr, ...] = (parse_expr(arg, inner),)
+    else:
+        if not isinstance(arg, list) or len(arg) < 2:
+            raise inner.error(f"{op} takes a list of at least two expressions")
+        args = tuple(parse_expr(a, inner / i) for i, a in enumerate(arg))
+    for index, sub in enumerate(args):
+        if isinstance(sub, Field) and "{}" in sub.name and func != Func.FIRST:
+            raise (inner / index if len(args) > 1 else inner).error(
+                f"{sub.name!r} is multivalue: wrap it in `first` (SPL mvindex(x, 0))"
+            )
+    return Call(func, args)
+
+
+_CONSTRUCTS = ("const", "splunk", "if_present", "map", "switch", *(f.value for f in Func))
+
+
+def _key_text(key: object, where: _Where) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"  # YAML true/false keys stand for JSON booleans
+    if isinstance(key, (str, int)):
+        return str(key)
+    raise where.error(f"a value-map key is a string or an integer, got {key!r}")
+
+
+def _check_multivalue(expr: Expr, where: _Where) -> None:
+    """Switch and map subjects, if_present branches: a `{}` field must go through `first`."""
+    if isinstance(expr, Field) and "{}" in expr.name:
+        raise where.error(f"{expr.name!r} is multivalue: wrap it in `first` (SPL mvindex(x, 0))")
+    if isinstance(expr, (Map, Switch)):
+        _check_multivalue(expr.of if isinstance(expr, Map) else expr.on, where)
+    if isinstance(expr, Switch):
+        for _, branch in expr.cases:
+            _check_multivalue(branch, where)
+        if expr.default is not None:
+            _check_multivalue(expr.default, where)
+    if isinstance(expr, IfPresent):
+        _check_multivalue(expr.then, where)
+        if expr.otherwise is not None:
+            _check_multivalue(expr.otherwise, where)
+    if isinstance(expr, Call) and expr.func == Func.COALESCE:
+        for arg in expr.args:
+            _check_multivalue(arg, where)
+
+
+# ----------------------------------------------------------------------------------- mapping
+
+
+def load_mapping(path: Path) -> Mapping:
+    where = _Where(path.name)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise where.error(f"not YAML ({exc})") from None
+    spec = _dict(data, where, _TOP_KEYS, _REQUIRED_TOP)
+    sourcetype = _str(spec["sourcetype"], where / "sourcetype")
+    expected = sourcetype.replace(":", "_") + ".yml"
+    if path.name != expected:
+        raise where.error(f"the file of sourcetype {sourcetype!r} must be named {expected}")
+
+    ts = _dict(
+        spec["timestamp"], where / "timestamp", {"field", "format", "time_format"}, ("field", "format")
+    )
+    try:
+        time_kind = TimeFormat(ts["format"])
+    except ValueError:
+        raise (where / "timestamp" / "format").error(
+            f"{ts['format']!r} is not one of {', '.join(f.value for f in TimeFormat)}"
+        ) from None
+    if time_kind == TimeFormat.ISO8601 and "time_format" not in ts:
+        raise (where / "timestamp").error("an iso8601 timestamp needs its Splunk time_format")
+    time_format = _str(ts.get("time_format", "%s.%6N"), where / "timestamp" / "time_format")
+    timestamp = Timestamp(_field_name(ts["field"], where / "timestamp" / "field"), time_kind, time_format)
+
+    max_bytes = spec.get("max_event_bytes", DEFAULT_MAX_EVENT_BYTES)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1000 <= max_bytes <= 10_000_000:
+        raise (where / "max_event_bytes").error(
+            f"expected an integer from 1000 to 10000000, got {max_bytes!r}"
+        )
+
+    fields = spec["fields"]
+    if not isinstance(fields, MappingABC) or not fields:
+        raise (where / "fields").error("expected a non-empty mapping of output field: expression")
+    outputs = []
+    for name, value in fields.items():
+        key = where / "fields" / str(name)
+        if not isinstance(name, str) or not OUTPUT_NAME.match(name) or name.startswith("mobile_ingress_join"):
+            raise key.error(f"{name!r} is not an output field name (lowercase letters, digits, _)")
+        if name == "_time" or name in SPLUNK_FIELDS:
+            raise key.error(f"{name} is Splunk's own field, not an output")
+        expr = parse_expr(value, key)
+        if not isinstance(expr, Field):  # a bare `{}` field is a multivalue output, as in Splunk
+            _check_multivalue(expr, key)
+        outputs.append(Output(name, expr))
+    _check_aliases(outputs, where / "fields")
+
+    names = {o.name for o in outputs}
+    join = _join(spec["join"], where / "join", names) if "join" in spec else None
+    cim = tuple(_cim(item, where / "cim" / i) for i, item in enumerate(spec.get("cim") or []))
+    return Mapping(
+        path=str(path),
+        sourcetype=sourcetype,
+        title=_str(spec["title"], where / "title"),
+        origin=_str(spec["origin"], where / "origin").strip(),
+        onboarding=_str(spec["onboarding"], where / "onboarding").strip(),
+        timestamp=timestamp,
+        max_event_bytes=max_bytes,
+        outputs=tuple(outputs),
+        join=join,
+        cim=cim,
+    )
+
+
+def _check_aliases(outputs: list[Output], where: _Where) -> None:
+    """An EVAL reads the fields before any EVAL but after FIELDALIAS: so no expression may read a
+    name an alias writes (Python reads the raw event), and an alias must not overwrite a field
+    another alias or EVAL of the mapping reads."""
+    aliased = {o.name for o in outputs if o.field_class == FieldClass.ALIAS}
+    for output in outputs:
+        if output.field_class == FieldClass.EXTRACTION:
+            continue
+        for name in fields_read(output.expr):
+            if name in aliased:
+                raise (where / output.name).error(
+                    f"reads {name!r}, which an alias of this mapping writes; read the raw field instead"
+                )
+
+
+def _join(value: object, where: _Where, names: set[str]) -> Join:
+    spec = _dict(value, where, {"namespace", "key", "from", "fill"}, ("namespace", "key", "from", "fill"))
+    namespace = _str(spec["namespace"], where / "namespace")
+    if not NAMESPACE.match(namespace):
+        raise (where / "namespace").error("lowercase letters and digits only")
+    source = _dict(spec["from"], where / "from", {"sourcetype", "key", "where"}, ("sourcetype", "key"))
+    fill = spec["fill"]
+    if (
+        not isinstance(fill, list)
+        or not fill
+        or not all(isinstance(f, str) and OUTPUT_NAME.match(f) for f in fill)
+    ):
+        raise (where / "fill").error("expected a list of output field names")
+    if "activity" not in names:
+        raise where.error("only a mapping that yields an activity can join")
+    return Join(
+        namespace=namespace,
+        key=parse_expr(spec["key"], where / "key"),
+        source=JoinSource(
+            sourcetype=_str(source["sourcetype"], where / "from" / "sourcetype"),
+            key=parse_expr(source["key"], where / "from" / "key"),
+            where=_where_terms(source.get("where", {}), where / "from" / "where"),
+        ),
+        fill=tuple(fill),
+    )
+
+
+def _cim(value: object, where: _Where) -> CimEventtype:
+    spec = _dict(
+        value,
+        where,
+        {"eventtype", "data_set", "tags", "where", "gaps", "description"},
+        ("eventtype", "data_set", "tags", "description"),
+    )
+    name = _str(spec["eventtype"], where / "eventtype")
+    if not EVENTTYPE_NAME.match(name):
+        raise (where / "eventtype").error(f"{name!r}: eventtypes are named mobile_ingress_<a-z0-9_>")
+    data_set = _str(spec["data_set"], where / "data_set")
+    if not re.match(r"^[A-Za-z_]+\.[A-Za-z_]+$", data_set):
+        raise (where / "data_set").error("expected Model.Dataset, e.g. Network_Traffic.All_Traffic")
+    tags = spec["tags"]
+    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and TAG.match(t) for t in tags):
+        raise (where / "tags").error("expected a list of lowercase tags")
+    gaps_spec = spec.get("gaps") or {}
+    gaps = _dict(gaps_spec, where / "gaps", set(gaps_spec) if isinstance(gaps_spec, MappingABC) else set())
+    return CimEventtype(
+        name=name,
+        data_set=data_set,
+        tags=tuple(tags),
+        where=_where_terms(spec.get("where", {}), where / "where"),
+        gaps=tuple((str(k), _str(v, where / "gaps" / str(k))) for k, v in gaps.items()),
+        description=_str(spec["description"], where / "description"),
+    )
+
+
+def load_mappings(folder: Path = MAPPINGS) -> dict[str, Mapping]:
+    """Every mapping in FOLDER by sourcetype, checked against each other (joins, eventtypes)."""
+    mappings: dict[str, Mapping] = {}
+    for path in sorted(folder.glob("*.yml")):
+        mapping = load_mapping(path)
+        if mapping.sourcetype in mappings:
+            raise MappingError(f"{path.name}: sourcetype: {mapping.sourcetype!r} is mapped twice")
+        mappings[mapping.sourcetype] = mapping
+    eventtypes: dict[str, str] = {}
+    join_sources: dict[str, str] = {}
+    for mapping in mappings.values():
+        name = Path(mapping.path).name
+        for item in mapping.cim:
+            if item.name in eventtypes:
+                raise MappingError(f"{name}: cim: eventtype {item.name!r} also in {eventtypes[item.name]}")
+            eventtypes[item.name] = name
+        if mapping.join is None:
+            continue
+        source = mapping.join.source.sourcetype
+        if source in join_sources:
+            raise MappingError(
+                f"{name}: join.from.sourcetype: {source!r} already feeds {join_sources[source]}"
+            )
+        join_sources[source] = name
+        other = mappings.get(source)
+        if other is None:
+            raise MappingError(
+                f"{name}: join.from.sourcetype: {mapping.join.source.sourcetype!r} is not mapped"
+            )
+        for field_name in mapping.join.fill:
+            if other.output(field_name) is None:
+                raise MappingError(f"{name}: join.fill: {other.sourcetype} has no output {field_name!r}")
+    return mappings

@@ -1,0 +1,288 @@
+"""A small model of Splunk's search-time field pipeline, to check the rendered props offline.
+
+It parses the `eval` expressions the renderer writes (string and number literals, 'fields', bare
+default fields, `.`, `+`, `==`, AND, and the functions below) and evaluates a props stanza on a
+JSON event as Splunk orders it: KV_MODE=json extraction (numbers as their JSON text, true/false
+as strings, arrays as multivalue `name{}`), then every FIELDALIAS, then every EVAL in parallel
+over those fields. An unknown function or token is an error, so the test also proves the
+rendered SPL stays inside this vocabulary.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Union
+
+FUNCTIONS = frozenset(
+    {
+        "coalesce",
+        "case",
+        "if",
+        "isnotnull",
+        "isnull",
+        "mvindex",
+        "tonumber",
+        "lower",
+        "len",
+        "replace",
+        "spath",
+        "true",
+        "null",
+    }
+)
+TOKEN = re.compile(
+    r"\s*(?:(?P<str>\"(?:[^\"\\]|\\.)*\")|(?P<num>-?\d+(?:\.\d+)?)|(?P<field>'[^']*')"
+    r"|(?P<op>==|[().,+])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+Value = Union[str, float, bool, list, None]
+
+
+@dataclass
+class Node:
+    kind: str  # str, num, field, call, op
+    value: str
+    args: tuple[Node, ...] = ()
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    tokens = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            raise ValueError(f"cannot read SPL at {text[pos : pos + 30]!r}")
+        kind = match.lastgroup
+        assert kind is not None
+        tokens.append((kind, match.group(kind)))
+        pos = match.end()
+    return tokens
+
+
+class Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            raise ValueError(f"expected {value!r}, got {token!r}")
+        self.i += 1
+        return token
+
+    def parse(self) -> Node:
+        node = self.conjunction()
+        if self.peek() is not None:
+            raise ValueError(f"trailing {self.peek()!r}")
+        return node
+
+    def conjunction(self) -> Node:
+        node = self.comparison()
+        while self.peek() == ("word", "AND"):
+            self.take()
+            node = Node("op", "AND", (node, self.comparison()))
+        return node
+
+    def comparison(self) -> Node:
+        node = self.additive()
+        if self.peek() == ("op", "=="):
+            self.take()
+            node = Node("op", "==", (node, self.additive()))
+        return node
+
+    def additive(self) -> Node:
+        node = self.atom()
+        while self.peek() in (("op", "."), ("op", "+")):
+            op = self.take()[1]
+            node = Node("op", op, (node, self.atom()))
+        return node
+
+    def atom(self) -> Node:
+        kind, value = self.take()
+        if kind == "str":
+            return Node("str", json.loads(value))
+        if kind == "num":
+            return Node("num", value)
+        if kind == "field":
+            return Node("field", value[1:-1])
+        if kind == "op" and value == "(":
+            node = self.conjunction()
+            self.take(")")
+            return node
+        if kind == "word":
+            if self.peek() == ("op", "("):
+                if value not in FUNCTIONS:
+                    raise ValueError(f"unknown function {value}")
+                self.take("(")
+                args = []
+                if self.peek() != ("op", ")"):
+                    args.append(self.conjunction())
+                    while self.peek() == ("op", ","):
+                        self.take()
+                        args.append(self.conjunction())
+                self.take(")")
+                return Node("call", value, tuple(args))
+            return Node("field", value)  # a bare name: Splunk's host, source, sourcetype
+        raise ValueError(f"unexpected {value!r}")
+
+
+def parse(text: str) -> Node:
+    return Parser(text).parse()
+
+
+def fields_of(node: Node) -> set[str]:
+    """Fields an expression reads; `spath(_raw, "x")` reads the JSON field x."""
+    if node.kind == "field":
+        return {node.value}
+    if node.kind == "call" and node.value == "spath":
+        return {node.args[1].value}
+    out: set[str] = set()
+    for arg in node.args:
+        out |= fields_of(arg)
+    return out
+
+
+# ------------------------------------------------------------------------------- evaluation
+
+
+def kv_json(event: object, prefix: str = "") -> dict[str, list[str]]:
+    """KV_MODE=json: every leaf under its Splunk name, all values as text."""
+    out: dict[str, list[str]] = {}
+    if isinstance(event, dict):
+        for key, value in event.items():
+            for name, values in kv_json(value, f"{prefix}.{key}" if prefix else str(key)).items():
+                out.setdefault(name, []).extend(values)
+    elif isinstance(event, list):
+        for item in event:
+            for name, values in kv_json(item, prefix + "{}").items():
+                out.setdefault(name, []).extend(values)
+    elif isinstance(event, bool):
+        out[prefix] = ["true" if event else "false"]
+    elif event is not None:
+        out[prefix] = [event if isinstance(event, str) else json.dumps(event)]
+    return out
+
+
+def _single(values: list[str] | None) -> Value:
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _number(value: Value) -> float | None:
+    if isinstance(value, bool) or value is None or isinstance(value, list):
+        return None
+    if isinstance(value, float):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _scalar_text(value: Value) -> str | None:
+    if value is None or isinstance(value, (list, bool)):
+        return None
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value
+
+
+def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -> Value:
+    if node.kind == "str":
+        return node.value
+    if node.kind == "num":
+        return float(node.value)
+    if node.kind == "field":
+        return _single(fields.get(node.value))
+    if node.kind == "op":
+        left, right = (evaluate(a, fields, raw) for a in node.args)
+        if node.value == "AND":
+            return bool(left) and bool(right)
+        if node.value == "==":
+            return left is not None and right is not None and _scalar_text(left) == _scalar_text(right)
+        if node.value == "+":
+            a, b = _number(left), _number(right)
+            return None if a is None or b is None else a + b
+        a_text, b_text = _scalar_text(left), _scalar_text(right)
+        return None if a_text is None or b_text is None else a_text + b_text
+    name, args = node.value, node.args
+    if name == "true":
+        return True
+    if name == "null":
+        return None
+    if name == "case":
+        for index in range(0, len(args), 2):
+            if evaluate(args[index], fields, raw) is True:
+                return evaluate(args[index + 1], fields, raw)
+        return None
+    if name == "if":
+        branch = args[1] if evaluate(args[0], fields, raw) is True else args[2]
+        return evaluate(branch, fields, raw)
+    if name == "coalesce":
+        for arg in args:
+            value = evaluate(arg, fields, raw)
+            if value is not None:
+                return value
+        return None
+    if name == "spath":
+        return _single(kv_json(raw).get(args[1].value))
+    values = [evaluate(a, fields, raw) for a in args]
+    if name == "isnotnull":
+        return values[0] is not None
+    if name == "isnull":
+        return values[0] is None
+    if name == "mvindex":
+        return values[0][0] if isinstance(values[0], list) else values[0]
+    if name == "tonumber":
+        return _number(values[0])
+    text = _scalar_text(values[0])
+    if text is None:
+        return None
+    if name == "lower":
+        return text.lower()
+    if name == "len":
+        return float(len(text))
+    if name == "replace":
+        return re.sub(str(values[1]), str(values[2]), text)
+    raise ValueError(name)
+
+
+def run_stanza(stanza: dict[str, str], raw: dict[str, object], host: str) -> dict[str, Value]:
+    """The fields a props stanza gives one JSON event: extraction, aliases, then EVALs."""
+    fields = kv_json(raw)
+    fields["host"] = [host]
+    for key, value in stanza.items():
+        if key.startswith("FIELDALIAS-"):
+            source, _, target = value.partition(" AS ")
+            if source.strip() in fields:
+                fields[target.strip()] = list(fields[source.strip()])
+    results = {
+        key[len("EVAL-") :]: evaluate(parse(value), fields, raw)
+        for key, value in stanza.items()
+        if key.startswith("EVAL-")
+    }
+    out: dict[str, Value] = {name: _single(values) for name, values in fields.items()}
+    out.update(results)
+    return out
+
+
+def as_text(value: object) -> object:
+    """One comparable form of a value from either side."""
+    if isinstance(value, list):
+        return [as_text(v) for v in value]
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(value)

@@ -1,0 +1,202 @@
+"""The rendered confs: up to date with the mappings, every field they read exists in the samples,
+and on every sample event they give what the Python mapping gives (through tests/normalize/spl.py,
+a model of Splunk's extraction, FIELDALIAS and parallel EVAL)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from mobile_ingress.normalize import apply
+from mobile_ingress.normalize import render as r
+
+from . import spl
+from .support import DEFAULT, ROOT, flatten, mappings, sample_records
+
+sys.path.insert(0, str(ROOT / "tools"))
+import render_normalization
+
+from tests.splunk.test_knowledge_objects import read_conf
+
+HOST = "sensor-1.example.net"
+DEFAULT_FIELDS = {"host", "source", "sourcetype", "_raw", "_time"}
+
+
+def props() -> dict[str, dict[str, str]]:
+    return read_conf(DEFAULT / "props.conf")
+
+
+@pytest.mark.parametrize("path", sorted(render_normalization.rendered()), ids=lambda p: p.name)
+def test_rendered_file_matches_the_mappings(path) -> None:  # type: ignore[no-untyped-def]
+    expected = render_normalization.rendered()[path]
+    assert path.read_text(encoding="utf-8") == expected, f"run `make render`: {path.name} is stale"
+
+
+def test_render_check_mode_reports_a_hand_edit(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    edited = tmp_path / "props.conf"
+    edited.write_text((DEFAULT / "props.conf").read_text(encoding="utf-8") + "EVAL-x = 1\n", encoding="utf-8")
+    monkeypatch.setattr(render_normalization, "PROPS", edited)
+    assert render_normalization.main(["--check"]) == 1
+    assert "EVAL-x" in edited.read_text(encoding="utf-8")  # --check never writes
+
+
+def test_macros_outside_the_rendered_section_are_kept() -> None:
+    current = (DEFAULT / "macros.conf").read_text(encoding="utf-8")
+    head, rest = current.split(r.MACROS_BEGIN)
+    _, tail = rest.split(r.MACROS_END)
+    section = r.render_macros_section(mappings())
+    spliced = r.splice(
+        head + "[changed]\n" + r.MACROS_BEGIN + "old" + r.MACROS_END + tail,
+        r.MACROS_BEGIN,
+        r.MACROS_END,
+        section,
+        "",
+    )
+    assert spliced == head + "[changed]\n" + section + tail
+    assert "[mobile_ingress_edr]" in head and "rendered by tools/render_detections.py" in tail
+
+
+def test_transforms_conf_holds_only_the_hand_written_lookup_definitions() -> None:
+    # Value maps render as case() EVALs: normalization adds no transform and no lookup.
+    for name, stanza in read_conf(DEFAULT / "transforms.conf").items():
+        assert "REGEX" not in stanza and "SOURCE_KEY" not in stanza, name
+    assert not any(k.startswith(("LOOKUP-", "REPORT-", "TRANSFORMS-")) for s in props().values() for k in s)
+
+
+def test_props_has_one_stanza_per_mapped_sourcetype() -> None:
+    assert sorted(props()) == sorted(mappings())
+
+
+@pytest.mark.parametrize("sourcetype", sorted(mappings()))
+def test_line_breaking_timestamp_and_json_settings(sourcetype: str) -> None:
+    stanza = props()[sourcetype]
+    mapping = mappings()[sourcetype]
+    assert stanza["SHOULD_LINEMERGE"] == "false" and stanza["LINE_BREAKER"] == r"([\r\n]+)"
+    assert stanza["KV_MODE"] == "json" and stanza["TRUNCATE"] == str(mapping.max_event_bytes)
+    assert stanza["TIME_FORMAT"] == mapping.timestamp.time_format
+    # TIME_PREFIX finds the timestamp of every sample event.
+    prefix = re.compile(stanza["TIME_PREFIX"])
+    for record in sample_records(sourcetype):
+        text = json.dumps(record, separators=(",", ":"))
+        match = prefix.search(text)
+        assert match is not None, text[:80]
+        assert text[match.end() :].startswith(str(record[mapping.timestamp.field]))
+
+
+def _reads(sourcetype: str) -> set[str]:
+    fields: set[str] = set()
+    for key, value in props()[sourcetype].items():
+        if key.startswith("EVAL-"):
+            fields |= spl.fields_of(spl.parse(value))
+        elif key.startswith("FIELDALIAS-"):
+            fields.add(value.partition(" AS ")[0].strip())
+    return fields
+
+
+@pytest.mark.parametrize("sourcetype", sorted(mappings()))
+def test_every_eval_and_alias_reads_fields_that_exist(sourcetype: str) -> None:
+    present = set().union(*(flatten(record) for record in sample_records(sourcetype))) | DEFAULT_FIELDS
+    missing = _reads(sourcetype) - present
+    assert missing == set(), f"{sourcetype}: props read fields no sample event has: {sorted(missing)}"
+
+
+def test_the_field_check_catches_a_misspelt_field() -> None:
+    present = set().union(*(flatten(record) for record in sample_records("bro:files:json")))
+    assert "id.resp_h" in present and "id.resp_hh" not in present
+    assert spl.fields_of(spl.parse("coalesce('id.resp_hh', spath(_raw, \"sourze\"))")) == {
+        "id.resp_hh",
+        "sourze",
+    }
+
+
+@pytest.mark.parametrize("sourcetype", sorted(mappings()))
+def test_every_eval_uses_only_the_known_spl_vocabulary(sourcetype: str) -> None:
+    for key, value in props()[sourcetype].items():
+        if key.startswith("EVAL-"):
+            spl.parse(value)  # raises on an unknown function or token
+
+
+def test_the_spl_model_refuses_an_unknown_function() -> None:
+    with pytest.raises(ValueError, match="unknown function"):
+        spl.parse("upper('x')")
+
+
+def _both_sides(sourcetype: str, record: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    mapping = mappings()[sourcetype]
+    python = apply(mapping, record, {"host": HOST})
+    assert not hasattr(python, "reason"), python
+    splunk = spl.run_stanza(props()[sourcetype], record, HOST)
+    outputs = [o.name for o in mapping.outputs]
+    left = {name: spl.as_text(python.fields.get(name)) for name in outputs}  # type: ignore[union-attr]
+    right = {name: spl.as_text(splunk.get(name)) for name in outputs}
+    return left, right
+
+
+CASES = [(st, i) for st in sorted(mappings()) for i in range(len(sample_records(st)))]
+
+
+@pytest.mark.parametrize(("sourcetype", "index"), CASES)
+def test_rendered_props_give_what_the_python_mapping_gives(sourcetype: str, index: int) -> None:
+    left, right = _both_sides(sourcetype, sample_records(sourcetype)[index])
+    assert left == right
+
+
+def _mutations(record: dict[str, object]) -> list[dict[str, object]]:
+    """The sample with one field at a time removed, emptied, or of another type."""
+    out = []
+    for key in list(record):
+        for replacement in (None, "", 0, True, ["x", "y"], {"k": 1}):
+            changed = dict(record)
+            if replacement is None:
+                del changed[key]
+            else:
+                changed[key] = replacement
+            out.append(changed)
+    return out
+
+
+@pytest.mark.parametrize("sourcetype", sorted(mappings()))
+def test_both_sides_agree_on_damaged_events(sourcetype: str) -> None:
+    for record in sample_records(sourcetype):
+        for changed in _mutations(record):
+            stamp = mappings()[sourcetype].timestamp.field
+            if changed.get(stamp) != record[stamp]:  # a bad timestamp is skipped (test_raw_cli)
+                continue
+            left, right = _both_sides(sourcetype, changed)
+            assert left == right, changed
+
+
+def test_the_equivalence_check_sees_a_wrong_rendering() -> None:
+    stanza = dict(props()["bro:files:json"])
+    stanza["EVAL-src_ip"] = "coalesce(mvindex('tx_hosts{}', 0), 'id.orig_h')"  # the sender, not the receiver
+    record = sample_records("bro:files:json")[1]
+    mapping = mappings()["bro:files:json"]
+    python = apply(mapping, record, {"host": HOST})
+    assert spl.run_stanza(stanza, record, HOST)["src_ip"] != python.fields["src_ip"]  # type: ignore[union-attr]
+
+
+def test_the_join_macro_reads_the_fields_props_write() -> None:
+    written: set[str] = set()
+    for stanza in props().values():
+        written |= {k[len("EVAL-") :] for k in stanza if k.startswith("EVAL-")}
+    macros = read_conf(DEFAULT / "macros.conf")
+    definition = macros[r.JOIN_MACRO]["definition"]
+    used = set(re.findall(r"mobile_ingress_join_[a-z_]+", definition)) - {r.JOIN_KEY}
+    assert used and used <= written
+    assert macros[r.JOIN_SOURCES_MACRO]["definition"] == f"({r.JOIN_SOURCE}=*)"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mobile_ingress_an1848_android_ingress_tool_transfer",
+        "mobile_ingress_an1849_ios_ingress_tool_transfer",
+    ],
+)
+def test_correlation_searches_join_before_ingresscorrelate(name: str) -> None:
+    search = read_conf(DEFAULT / "savedsearches.conf")[name]["search"]
+    assert f"`{r.JOIN_SOURCES_MACRO}`" in search.split("|")[0]
+    assert search.index(f"| `{r.JOIN_MACRO}` |") < search.index("| ingresscorrelate")
