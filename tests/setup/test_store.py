@@ -299,3 +299,24 @@ def test_the_search_command_itself_sees_the_change_at_its_next_run(
     assert ("GET", f"/servicesNS/nobody/TA-mobile-ingress/storage/collections/data/{DESTINATIONS}") in (
         stand_in.requests
     )
+
+
+def test_a_large_save_goes_in_batches_in_order(stand_in: StandIn, splunkd: Any) -> None:
+    from mobile_ingress_splunk.setup_splunkd import BATCH
+
+    records = [{"_key": f"k{i}", "destination": f"h{i}.example"} for i in range(BATCH + 3)]
+    splunkd.save(DESTINATIONS, records)
+    assert [r["_key"] for r in stand_in.collections[DESTINATIONS]] == [r["_key"] for r in records]
+    assert len(stand_in.writes()) == 2
+
+
+def test_a_failed_write_is_one_clear_error(stand_in: StandIn, splunkd: Any, app_dir: Path) -> None:
+    from mobile_ingress_splunk.setup_splunkd import SplunkdError
+
+    stand_in.failing.add(f"storage/collections/data/{DESTINATIONS}/batch_save")
+    with pytest.raises(SplunkdError) as info:
+        store(splunkd, app_dir).create("corp", {"destination": "10.1.0.0/16"})
+    assert str(info.value).startswith(
+        f"saving {shipped_rows(app_dir, 'allowed_destinations') + 1} entries to the KV store collection "
+        f"{DESTINATIONS}: splunkd answered 503"
+    )

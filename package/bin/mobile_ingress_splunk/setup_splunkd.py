@@ -22,6 +22,7 @@ from .kvstore import DATA_PATH, KVStoreReader
 from .setup_window import SavedSearch
 
 JSON = [("Content-Type", "application/json")]
+BATCH = 500
 
 
 class SplunkdError(RuntimeError):
@@ -48,16 +49,17 @@ class SplunkdSetup:
             raise SplunkdError(str(exc)) from None
 
     def save(self, collection: str, records: list[dict[str, str]]) -> None:
-        """Insert or replace RECORDS by `_key` in one request."""
-        if not records:
-            return
-        self._call(
-            f"saving {len(records)} entries to the KV store collection {collection}",
-            "post",
-            DATA_PATH + collection + "/batch_save",
-            headers=JSON,
-            body=json.dumps(records),
-        )
+        """Insert or replace RECORDS by `_key`, in order, BATCH at a time (splunkd caps a
+        batch_save at limits.conf `max_documents_per_batch_save`, 1000 by default)."""
+        for start in range(0, len(records), BATCH):
+            batch = records[start : start + BATCH]
+            self._call(
+                f"saving {len(batch)} entries to the KV store collection {collection}",
+                "post",
+                DATA_PATH + collection + "/batch_save",
+                headers=JSON,
+                body=json.dumps(batch),
+            )
 
     def delete(self, collection: str, key: str) -> None:
         self._call(
