@@ -45,6 +45,15 @@ def copy_engine(app_dir: str) -> str:
     return target
 
 
+def drop_console_scripts(app_dir: str) -> None:
+    """pip --target writes the vendored packages' console scripts (rsa's pyrsa-*) to lib/bin with
+    the build machine's interpreter in their shebang; nothing in the app runs them."""
+    scripts = os.path.join(app_dir, "lib", "bin")
+    if os.path.isdir(scripts):
+        shutil.rmtree(scripts)
+
+
 def cleanup_output_files(output_directory: str, ta_name: str) -> None:
     """UCC hook, called once the app is assembled in OUTPUT_DIRECTORY/TA_NAME."""
     copy_engine(os.path.join(output_directory, ta_name))
+    drop_console_scripts(os.path.join(output_directory, ta_name))
