@@ -115,8 +115,7 @@ class HttpClient:
         # An explicit (possibly empty) proxy map: environment proxies never apply by surprise.
         proxies = {"http": self.proxy_url, "https": self.proxy_url} if self.proxy_url else {}
         handlers: list[Any] = [urllib.request.ProxyHandler(proxies), _NoRedirect()]
-        if self.ssl_context is not None:
-            handlers.append(urllib.request.HTTPSHandler(context=self.ssl_context))
+        handlers.append(urllib.request.HTTPSHandler(context=self.ssl_context or verifying_context()))
         self._opener = urllib.request.build_opener(*handlers)
 
     def backoff(self, attempt: int) -> float:
@@ -190,6 +189,17 @@ class HttpClient:
             finally:
                 error.close()
             return Response(error.code, _lower(error.headers.items() if error.headers else []), data, url)
+
+
+def verifying_context() -> ssl.SSLContext:
+    """Certificates and host names always verified; against certifi's CA bundle where the Python
+    has it (Splunk's own Python ships it), else the system's."""
+    try:
+        import certifi  # type: ignore[import-not-found]
+
+        return ssl.create_default_context(cafile=certifi.where())
+    except (ImportError, OSError):
+        return ssl.create_default_context()
 
 
 def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
