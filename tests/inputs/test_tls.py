@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-
 from mobile_ingress_inputs.errors import HttpStatusError
 from mobile_ingress_inputs.health import RunHealth
 from mobile_ingress_inputs.httpclient import HttpClient, verifying_context
@@ -50,7 +49,9 @@ def test_a_self_signed_server_is_refused_without_retrying(tmp_path: Path) -> Non
     thread = threading.Thread(target=server.handle_request, daemon=True)
     thread.start()
     sleeps: list[float] = []
-    client = HttpClient(FAST, RunHealth("p", "i", 0.0), logging.getLogger("tests.inputs.tls"), sleep=sleeps.append)
+    client = HttpClient(
+        FAST, RunHealth("p", "i", 0.0), logging.getLogger("tests.inputs.tls"), sleep=sleeps.append
+    )
     try:
         with pytest.raises(HttpStatusError, match="TLS failure"):
             client.request("GET", f"https://127.0.0.1:{server.server_address[1]}/", context="self-signed")
