@@ -45,7 +45,7 @@ SLIM_HOME := $(CURDIR)/.cache/slim-home
 PY_SOURCES := src tests tools additional_packaging.py package/bin
 
 .PHONY: help setup libmagic test lint lint-src lint-app build package inspect slim-validate \
-	pytest icons clean demo render
+	pytest icons clean demo render chromium dashboards-toolchain dashboards-build dashboards
 
 # The main job on a simulated fleet with a fixed seed: findings as a table, then precision and
 # recall against the simulator's ground truth. DEMO_DEVICES/DEMO_HOURS/DEMO_SEED override it.
@@ -66,6 +66,7 @@ help:
 	@echo "make slim-validate  slim validate on the package"
 	@echo "make pytest   the whole tests/ tree (tests/package reads what package and inspect left)"
 	@echo "make icons    redraw package/static/*.png (needs network for Pillow once)"
+	@echo "make dashboards  render every dashboard with recorded results in headless Chromium -> $(DASH_SHOTS)/*.png"
 	@echo "make clean    remove output/, dist/ and tool caches (keeps the venvs and .cache/pip)"
 
 # ---------------------------------------------------------------------------------------- set-up
@@ -115,8 +116,9 @@ $(PSA_STAMP):
 # AppInspect report, so the single pytest run over the whole tree comes last.
 test: setup lint package inspect slim-validate pytest
 
-# pytest exits 5 when it collects nothing; that must never pass as a green run.
-pytest: setup
+# pytest exits 5 when it collects nothing; that must never pass as a green run. tests/dashboards
+# needs the npm toolchain, the built preview page and chromium (installed here when missing).
+pytest: setup chromium dashboards-build
 	@rc=0; $(VENV)/bin/python -m pytest tests || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
@@ -181,6 +183,59 @@ demo: $(DEV_STAMP)
 		$(DEMO_OUT)/events.ndjson
 	$(VENV)/bin/mobile-ingress evaluate --require-exact --truth $(DEMO_OUT)/ground_truth.ndjson \
 		$(DEMO_OUT)/findings.ndjson
+
+# ------------------------------------------------------------------------------------ dashboards
+
+# The dashboards ship as views in package/default/data/ui/views (rendered from dashboards/
+# definitions by tools/render_dashboards.py). Offline, Splunk's own Dashboard Studio packages
+# (npm, pinned in dashboards/package-lock.json) validate and draw them; the built page carries a
+# proprietary banner, so dashboards/dist and node_modules stay out of git.
+DASH := dashboards
+DASH_LOCK_HASH := $(shell cat $(DASH)/package-lock.json | sha256sum | cut -c1-16)
+DASH_NPM_STAMP := $(DASH)/node_modules/.installed-$(DASH_LOCK_HASH)
+DASH_PAGE := $(DASH)/package-lock.json $(DASH)/vite.config.js $(DASH)/index.html $(wildcard $(DASH)/src/*)
+DASH_BUILD_HASH := $(shell cat $(DASH_PAGE) | sha256sum | cut -c1-16)
+DASH_BUILD_STAMP := $(DASH)/dist/.built-$(DASH_BUILD_HASH)
+DASH_RECORDED := $(OUT)/dashboards/recorded
+DASH_SHOTS := docs/img/dashboards
+export npm_config_cache := $(CURDIR)/.cache/npm
+CHROMIUM_PKG ?= chromium
+
+# Debian's chromium drives the browser test and the screenshots (no browser download: playwright-
+# core only talks to it). Installed when missing, like libmagic.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "chromium is missing: run 'apt-get install $(CHROMIUM_PKG)' as root" >&2; exit 1; \
+		fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		if ! apt-cache policy $(CHROMIUM_PKG) 2>/dev/null | grep -q 'Candidate: [0-9]'; then \
+			apt-get update -qq; \
+		fi; \
+		apt-get install -y -qq $(CHROMIUM_PKG) </dev/null \
+			|| { apt-get update -qq && apt-get install -y -qq $(CHROMIUM_PKG) </dev/null; }; \
+	fi
+
+# npm ci from the lock file; skipped while node_modules carries the stamp of this lock's hash.
+dashboards-toolchain: $(DASH_NPM_STAMP)
+$(DASH_NPM_STAMP):
+	@command -v npm >/dev/null || { echo "npm is missing: the dashboards toolchain needs Node.js 20 and npm" >&2; exit 1; }
+	cd $(DASH) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The preview page (Vite): rebuilt only when the lock, the config or the page's sources change.
+dashboards-build: $(DASH_BUILD_STAMP)
+$(DASH_BUILD_STAMP): $(DASH_NPM_STAMP)
+	cd $(DASH) && ./node_modules/.bin/vite build
+	touch $@
+
+# Recorded results from the simulator and the engine, then one PNG per dashboard for the README.
+dashboards: setup chromium dashboards-build
+	$(VENV)/bin/python tools/render_dashboards.py --check
+	$(VENV)/bin/python tools/record_dashboard_results.py --out $(DASH_RECORDED)
+	mkdir -p $(DASH_SHOTS)
+	cd $(DASH) && node scripts/render.mjs --views ../package/default/data/ui/views \
+		--recorded ../$(DASH_RECORDED) --out ../$(DASH_SHOTS) --report ../$(OUT)/dashboards/render-report.json
 
 # ----------------------------------------------------------------------------------------- misc
 

@@ -1,10 +1,10 @@
 // Builds the offline preview page (index.html + src/) into dist/. The bundle contains Splunk's
 // proprietary dashboard packages: it is built on demand and never committed (.gitignore).
 import { defineConfig } from 'vite';
-import react from '@vitejs/plugin-react';
 
 export default defineConfig({
-    plugins: [react()],
+    // esbuild compiles the JSX (React's automatic runtime); no React plugin is needed for a build.
+    esbuild: { jsx: 'automatic' },
     base: './',
     logLevel: 'warn',
     define: {

@@ -30,10 +30,11 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "package" / "default"
@@ -206,16 +207,38 @@ def simulate_and_detect(work: Path, devices: int, hours: int, seed: int) -> Run:
     cli = [sys.executable, "-m", "mobile_ingress"]
     fleet = work / "fleet"
     steps = [
-        [*cli, "simulate", "--devices", str(devices), "--hours", str(hours), "--seed", str(seed),
-         "--out", str(fleet)],
-        [*cli, "detect", "--quiet", "--suppressed", "--lookups", str(fleet / "lookups"),
-         "--messages", str(work / "messages.txt"), "--output", str(work / "rows.ndjson"),
-         str(fleet / "events.ndjson")],
-    ]  # fmt: skip
+        [
+            *cli,
+            "simulate",
+            "--devices",
+            str(devices),
+            "--hours",
+            str(hours),
+            "--seed",
+            str(seed),
+            "--out",
+            str(fleet),
+        ],
+        [
+            *cli,
+            "detect",
+            "--quiet",
+            "--suppressed",
+            "--lookups",
+            str(fleet / "lookups"),
+            "--messages",
+            str(work / "messages.txt"),
+            "--output",
+            str(work / "rows.ndjson"),
+            str(fleet / "events.ndjson"),
+        ],
+    ]
     for command in steps:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise RecordError(f"{' '.join(command[2:4])} failed (exit {done.returncode}): {done.stderr[-2000:]}")
+            raise RecordError(
+                f"{' '.join(command[2:4])} failed (exit {done.returncode}): {done.stderr[-2000:]}"
+            )
 
     events = []
     for line in (fleet / "events.ndjson").read_text(encoding="utf-8").splitlines():
@@ -257,10 +280,23 @@ def simulate_and_detect(work: Path, devices: int, hours: int, seed: int) -> Run:
 
 # ------------------------------------------------------------------------ overview dashboard
 
-FINDING_FIELDS = (
-    "_time finding_id analytic_id platform device_id user app_id dest file_path risk_class stages context "
-    "risk_score severity confidence"
-).split()
+FINDING_FIELDS = [
+    "_time",
+    "finding_id",
+    "analytic_id",
+    "platform",
+    "device_id",
+    "user",
+    "app_id",
+    "dest",
+    "file_path",
+    "risk_class",
+    "stages",
+    "context",
+    "risk_score",
+    "severity",
+    "confidence",
+]
 
 
 def overview_findings(run: Run) -> list[Row]:
@@ -280,46 +316,110 @@ def ds_overview_findings(run: Run) -> Table:
 def ds_overview_totals(run: Run) -> Table:
     rows = overview_findings(run)
     return table(
-        [{
-            "findings": len(rows),
-            "high_or_critical": sum(1 for r in rows if r["severity"] in ("critical", "high")),
-            "devices": len({r["device_id"] for r in rows}),
-            "apps": len({r["app_id"] for r in rows if r.get("app_id")}),
-        }],
+        [
+            {
+                "findings": len(rows),
+                "high_or_critical": sum(1 for r in rows if r["severity"] in ("critical", "high")),
+                "devices": len({r["device_id"] for r in rows}),
+                "apps": len({r["app_id"] for r in rows if r.get("app_id")}),
+            }
+        ],
         ["findings", "high_or_critical", "devices", "apps"],
-    )  # fmt: skip
+    )
 
 
 def ds_overview_risk_classes(run: Run) -> Table:
     rows = [
-        {**row, "risk_class": row.get("risk_class") or "none (retrieval only)"} for row in overview_findings(run)
+        {**row, "risk_class": row.get("risk_class") or "none (retrieval only)"}
+        for row in overview_findings(run)
     ]
     return top(rows, "risk_class", "findings", limit=10_000)
 
 
 def ds_overview_table(run: Run) -> Table:
     rows = sorted(overview_findings(run), key=lambda r: (-r["risk_score"], -r["_time"]))
-    fields = (
-        "_time severity risk_score analytic_id device_id app_id dest risk_class stages context confidence finding_id"
-    ).split()
+    fields = [
+        "_time",
+        "severity",
+        "risk_score",
+        "analytic_id",
+        "device_id",
+        "app_id",
+        "dest",
+        "risk_class",
+        "stages",
+        "context",
+        "confidence",
+        "finding_id",
+    ]
     return table([{**row, "_time": iso(row["_time"])} for row in rows], fields)
 
 
 # ------------------------------------------------------------------------- finding dashboard
 
-FOCUS_FIELDS = (
-    "finding_id analytic_id platform device_id user app_id dest dest_ip url bytes_in file_path file_hash "
-    "file_type risk_class stages context first_time last_time delta_seconds risk_score severity confidence "
-    "explanation"
-).split()
-DETAIL_FIELDS = (
-    "explanation platform device_id user app_id dest dest_ip url bytes_in file_path file_hash file_type "
-    "risk_class stages context first_time last_time delta_seconds finding_id"
-).split()
-EVENT_FIELDS = (
-    "_time stage seconds_after_retrieval activity event_id sourcetype app_id dest url bytes_in file_path "
-    "file_hash load_method target_app app_state"
-).split()
+FOCUS_FIELDS = [
+    "finding_id",
+    "analytic_id",
+    "platform",
+    "device_id",
+    "user",
+    "app_id",
+    "dest",
+    "dest_ip",
+    "url",
+    "bytes_in",
+    "file_path",
+    "file_hash",
+    "file_type",
+    "risk_class",
+    "stages",
+    "context",
+    "first_time",
+    "last_time",
+    "delta_seconds",
+    "risk_score",
+    "severity",
+    "confidence",
+    "explanation",
+]
+DETAIL_FIELDS = [
+    "explanation",
+    "platform",
+    "device_id",
+    "user",
+    "app_id",
+    "dest",
+    "dest_ip",
+    "url",
+    "bytes_in",
+    "file_path",
+    "file_hash",
+    "file_type",
+    "risk_class",
+    "stages",
+    "context",
+    "first_time",
+    "last_time",
+    "delta_seconds",
+    "finding_id",
+]
+EVENT_FIELDS = [
+    "_time",
+    "stage",
+    "seconds_after_retrieval",
+    "activity",
+    "event_id",
+    "sourcetype",
+    "app_id",
+    "dest",
+    "url",
+    "bytes_in",
+    "file_path",
+    "file_hash",
+    "load_method",
+    "target_app",
+    "app_state",
+]
 
 
 def focus_row(run: Run) -> Row:
@@ -373,16 +473,28 @@ def ds_finding_events(run: Run) -> Table:
 def ds_finding_timeline(run: Run) -> Table:
     rows = []
     for row in finding_events(run):
-        detail = next((row[n] for n in ("url", "file_path", "dest", "event_id") if row.get(n) is not None), None)
+        detail = next(
+            (row[n] for n in ("url", "file_path", "dest", "event_id") if row.get(n) is not None), None
+        )
         rows.append({**row, "detail": detail})
     return table(rows, ["_time", "stage", "detail"])
 
 
 def ds_finding_raw(run: Run) -> Table:
-    fields = (
-        "_time seconds_after_retrieval stage event_id sourcetype dest url bytes_in file_path load_method target_app "
-        "app_state"
-    ).split()
+    fields = [
+        "_time",
+        "seconds_after_retrieval",
+        "stage",
+        "event_id",
+        "sourcetype",
+        "dest",
+        "url",
+        "bytes_in",
+        "file_path",
+        "load_method",
+        "target_app",
+        "app_state",
+    ]
     return table(finding_events(run), fields)
 
 
@@ -390,15 +502,24 @@ def mdm_row(run: Run) -> Row:
     """The finding with the KV store lookups (empty here) then the lookup files, OUTPUTNEW."""
     focus = run.focus
     row: Row = {name: focus.get(name) for name in ("device_id", "platform", "app_id")}
-    device = next((r for r in run.lookups["device_inventory"][1] if r["device_id"] == focus["device_id"]), None)
+    device = next(
+        (r for r in run.lookups["device_inventory"][1] if r["device_id"] == focus["device_id"]), None
+    )
     if device:
-        row.update(ip=device["ip"], inventory_user=device["user"], first_seen=device["first_seen"],
-                   last_seen=device["last_seen"])  # fmt: skip
+        row.update(
+            ip=device["ip"],
+            inventory_user=device["user"],
+            first_seen=device["first_seen"],
+            last_seen=device["last_seen"],
+        )
     app = next(
-        (r for r in run.lookups["managed_apps"][1]
-         if r["app_id"] == focus["app_id"] and r["platform"] == focus["platform"]),
+        (
+            r
+            for r in run.lookups["managed_apps"][1]
+            if r["app_id"] == focus["app_id"] and r["platform"] == focus["platform"]
+        ),
         None,
-    )  # fmt: skip
+    )
     if app:
         row.update(managed=app["managed"], approved_roles=app["approved_roles"], mdm_source=app["source"])
     row["managed"] = row.get("managed") or "not in MDM"
@@ -406,9 +527,18 @@ def mdm_row(run: Run) -> Row:
     return row
 
 
-MDM_FIELDS = (
-    "device_id platform app_id ip inventory_user first_seen last_seen managed approved_roles mdm_source"
-).split()
+MDM_FIELDS = [
+    "device_id",
+    "platform",
+    "app_id",
+    "ip",
+    "inventory_user",
+    "first_seen",
+    "last_seen",
+    "managed",
+    "approved_roles",
+    "mdm_source",
+]
 
 
 def ds_finding_mdm(run: Run) -> Table:
@@ -416,11 +546,11 @@ def ds_finding_mdm(run: Run) -> Table:
 
 
 def ds_finding_mdm_device(run: Run) -> Table:
-    return table([mdm_row(run)], "device_id platform ip inventory_user first_seen last_seen".split())
+    return table([mdm_row(run)], ["device_id", "platform", "ip", "inventory_user", "first_seen", "last_seen"])
 
 
 def ds_finding_mdm_app(run: Run) -> Table:
-    return table([mdm_row(run)], "app_id platform managed approved_roles mdm_source".split())
+    return table([mdm_row(run)], ["app_id", "platform", "managed", "approved_roles", "mdm_source"])
 
 
 def ds_finding_state(run: Run) -> Table:
@@ -428,29 +558,53 @@ def ds_finding_state(run: Run) -> Table:
     earliest = math.floor(focus["first_time"]) - 1800
     latest = math.ceil(focus["last_time"]) + 300
     rows = [
-        {**{n: splunk_value(e.get(n)) for n in ("app_id", "app_state", "device_locked", "recent_user_interaction")},
-         "_time": iso(e["_time"])}
+        {
+            **{
+                n: splunk_value(e.get(n))
+                for n in ("app_id", "app_state", "device_locked", "recent_user_interaction")
+            },
+            "_time": iso(e["_time"]),
+        }
         for e in sorted(run.events, key=lambda e: e["_time"])
-        if e["activity"] == "state" and e.get("device_id") == focus["device_id"] and earliest <= e["_time"] < latest
-    ]  # fmt: skip
+        if e["activity"] == "state"
+        and e.get("device_id") == focus["device_id"]
+        and earliest <= e["_time"] < latest
+    ]
     return table(rows, ["_time", "app_id", "app_state", "device_locked", "recent_user_interaction"])
 
 
 def ds_finding_tuning(run: Run) -> Table:
     f = focus_row(run)
     why = "<why it is expected>"
-    detection = "mobile_ingress_" + f["analytic_id"].lower() + ("_android" if f["analytic_id"] == "AN1848" else "_ios")
+    detection = (
+        "mobile_ingress_"
+        + f["analytic_id"].lower()
+        + ("_android" if f["analytic_id"] == "AN1848" else "_ios")
+    )
     options = [
-        ("lookup mobile_ingress_allowed_destinations", f"{f['dest']},{f['app_id']},{why}",
-         f"Suppresses {f['app_id']} retrievals from {f['dest']} on every device (the narrowest fix)"),
-        ("lookup mobile_ingress_allowed_paths",
-         f"{f['platform']},{f['app_id']},{re.sub(r'/[^/]*$', '/*', f['file_path'])},{why}" if f.get("file_path") else None,
-         f"Suppresses every file {f['app_id']} stages in that folder"),
-        ("lookup mobile_ingress_allowed_apps", f"{f['platform']},{f['app_id']},download,{why}",
-         f"Suppresses every chain of {f['app_id']} unless the file is then loaded in-process"),
-        (f"macro {detection}_ingress_tool_transfer_filter", f'search NOT (app_id="{f["app_id"]}" dest="{f["dest"]}")',
-         "Drops the finding after correlation; nothing is learned"),
-    ]  # fmt: skip
+        (
+            "lookup mobile_ingress_allowed_destinations",
+            f"{f['dest']},{f['app_id']},{why}",
+            f"Suppresses {f['app_id']} retrievals from {f['dest']} on every device (the narrowest fix)",
+        ),
+        (
+            "lookup mobile_ingress_allowed_paths",
+            f"{f['platform']},{f['app_id']},{re.sub(r'/[^/]*$', '/*', f['file_path'])},{why}"
+            if f.get("file_path")
+            else None,
+            f"Suppresses every file {f['app_id']} stages in that folder",
+        ),
+        (
+            "lookup mobile_ingress_allowed_apps",
+            f"{f['platform']},{f['app_id']},download,{why}",
+            f"Suppresses every chain of {f['app_id']} unless the file is then loaded in-process",
+        ),
+        (
+            f"macro {detection}_ingress_tool_transfer_filter",
+            f'search NOT (app_id="{f["app_id"]}" dest="{f["dest"]}")',
+            "Drops the finding after correlation; nothing is learned",
+        ),
+    ]
     rows = [{"tuning": t, "entry": e, "effect": x} for t, e, x in options if e is not None]
     return table(rows, ["tuning", "entry", "effect"])
 
@@ -458,15 +612,26 @@ def ds_finding_tuning(run: Run) -> Table:
 def ds_finding_es(run: Run) -> Table:
     f = run.focus
     links = [
-        ("Incident Review: the notable of this finding",
-         "/app/SplunkEnterpriseSecuritySuite/incident_review?earliest=0&latest=now&search=finding_id%3D" + f["finding_id"]),
-        ("Risk analysis: risk events of the device",
-         "/app/SplunkEnterpriseSecuritySuite/risk_analysis?earliest=-30d&latest=now&form.risk_object_type_raw=system"
-         "&form.risk_object_raw=" + f["device_id"]),
-        ("Asset investigator: the device",
-         "/app/SplunkEnterpriseSecuritySuite/asset_investigator?earliest=-24h&latest=now&asset=" + f["device_id"]),
-    ]  # fmt: skip
-    return table([{"view": v, "link": link, "es_version": ES_VERSION} for v, link in links], ["view", "link", "es_version"])
+        (
+            "Incident Review: the notable of this finding",
+            "/app/SplunkEnterpriseSecuritySuite/incident_review?earliest=0&latest=now&search=finding_id%3D"
+            + f["finding_id"],
+        ),
+        (
+            "Risk analysis: risk events of the device",
+            "/app/SplunkEnterpriseSecuritySuite/risk_analysis?earliest=-30d&latest=now&form.risk_object_type_raw=system"
+            "&form.risk_object_raw=" + f["device_id"],
+        ),
+        (
+            "Asset investigator: the device",
+            "/app/SplunkEnterpriseSecuritySuite/asset_investigator?earliest=-24h&latest=now&asset="
+            + f["device_id"],
+        ),
+    ]
+    return table(
+        [{"view": v, "link": link, "es_version": ES_VERSION} for v, link in links],
+        ["view", "link", "es_version"],
+    )
 
 
 # -------------------------------------------------------------------------- tuning dashboard
@@ -477,7 +642,9 @@ def tuning_rows(run: Run) -> list[Row]:
 
 
 def ds_tuning_rows(run: Run) -> Table:
-    fields = "finding_id analytic_id platform device_id app_id dest file_path risk_class risk_score suppressed_by"
+    fields = (
+        "finding_id analytic_id platform device_id app_id dest file_path risk_class risk_score suppressed_by"
+    )
     return table(tuning_rows(run), fields.split())
 
 
@@ -485,10 +652,15 @@ def ds_tuning_counts(run: Run) -> Table:
     rows = tuning_rows(run)
     suppressed = [r for r in rows if r["suppressed_by"] != NOT_SUPPRESSED]
     return table(
-        [{"findings": len(rows) - len(suppressed), "suppressed": len(suppressed),
-          "entries": len({r["suppressed_by"] for r in suppressed})}],
+        [
+            {
+                "findings": len(rows) - len(suppressed),
+                "suppressed": len(suppressed),
+                "entries": len({r["suppressed_by"] for r in suppressed}),
+            }
+        ],
         ["findings", "suppressed", "entries"],
-    )  # fmt: skip
+    )
 
 
 def ds_tuning_by_rule(run: Run) -> Table:
@@ -507,10 +679,14 @@ def ds_tuning_by_entry(run: Run) -> Table:
         if row["suppressed_by"] != NOT_SUPPRESSED:
             groups[row["suppressed_by"]].append(row)
     out = [
-        {"suppressed_by": key, "chains": len(rows), "devices": len({r["device_id"] for r in rows}),
-         "apps": len({r["app_id"] for r in rows if r.get("app_id")})}
+        {
+            "suppressed_by": key,
+            "chains": len(rows),
+            "devices": len({r["device_id"] for r in rows}),
+            "apps": len({r["app_id"] for r in rows if r.get("app_id")}),
+        }
         for key, rows in sorted(groups.items())
-    ]  # fmt: skip
+    ]
     out.sort(key=lambda r: -r["chains"])
     return table(out, ["suppressed_by", "chains", "devices", "apps"])
 
@@ -521,10 +697,14 @@ def ds_tuning_not_baselined(run: Run) -> Table:
         if row["suppressed_by"] in (NOT_SUPPRESSED, "foreground_state_required") and row.get("app_id"):
             groups[row["app_id"]].append(row)
     out = [
-        {"app_id": app, "destinations": len({r["dest"] for r in rows}), "chains": len(rows),
-         "dest_values": sorted({r["dest"] for r in rows})[:5]}
+        {
+            "app_id": app,
+            "destinations": len({r["dest"] for r in rows}),
+            "chains": len(rows),
+            "dest_values": sorted({r["dest"] for r in rows})[:5],
+        }
         for app, rows in sorted(groups.items())
-    ]  # fmt: skip
+    ]
     out.sort(key=lambda r: -r["destinations"])
     return table(out[:20], ["app_id", "destinations", "chains", "dest_values"])
 
@@ -535,13 +715,18 @@ def ds_tuning_candidates(run: Run) -> Table:
         if row["suppressed_by"] == NOT_SUPPRESSED and row.get("app_id"):
             groups[(row["app_id"], row["dest"])].append(row)
     out = [
-        {"app_id": app, "dest": dest, "devices": len({r["device_id"] for r in rows}), "findings": len(rows),
-         "max_score": max(r["risk_score"] for r in rows),
-         "candidate_entry": f"{dest},{app},<why it is expected>"}
+        {
+            "app_id": app,
+            "dest": dest,
+            "devices": len({r["device_id"] for r in rows}),
+            "findings": len(rows),
+            "max_score": max(r["risk_score"] for r in rows),
+            "candidate_entry": f"{dest},{app},<why it is expected>",
+        }
         for (app, dest), rows in sorted(groups.items())
-    ]  # fmt: skip
+    ]
     out.sort(key=lambda r: (-r["devices"], r["max_score"]))
-    fields = "app_id dest devices findings max_score candidate_entry".split()
+    fields = ["app_id", "dest", "devices", "findings", "max_score", "candidate_entry"]
     return table(out[:15], fields)
 
 
@@ -569,10 +754,14 @@ def ds_tuning_elements(run: Run) -> Table:
 
 def ds_tuning_lookups(run: Run) -> Table:
     rows = [
-        {"lookup": "mobile_ingress_" + name, "in_force": "lookup file", "kv_rows": 0,
-         "file_rows": len(run.lookups[name][1])}
+        {
+            "lookup": "mobile_ingress_" + name,
+            "in_force": "lookup file",
+            "kv_rows": 0,
+            "file_rows": len(run.lookups[name][1]),
+        }
         for name in sorted(LOOKUP_NAMES)
-    ]  # fmt: skip
+    ]
     return table(rows, ["lookup", "in_force", "kv_rows", "file_rows"])
 
 
@@ -591,25 +780,38 @@ def ds_health_last_event(run: Run) -> Table:
     for event in run.events:
         groups[(event["index"], event["sourcetype"], event["source"])].append(event["_time"])
     rows = [
-        {"index": i, "sourcetype": st, "source": s, "events": len(times),
-         "last_event": strftime(max(times)), "lag_seconds": round(run.now - max(times))}
+        {
+            "index": i,
+            "sourcetype": st,
+            "source": s,
+            "events": len(times),
+            "last_event": strftime(max(times)),
+            "lag_seconds": round(run.now - max(times)),
+        }
         for (i, st, s), times in sorted(groups.items())
-    ]  # fmt: skip
+    ]
     rows.sort(key=lambda r: -r["lag_seconds"])
     return table(rows, ["index", "sourcetype", "source", "events", "last_event", "lag_seconds"])
 
 
 def log_rows(run: Run) -> list[Row]:
     return [
-        {"_time": t, "source": LOG_SOURCE, "log_level": "WARNING", "log_location": "ingresscorrelate",
-         "log_message": message}
+        {
+            "_time": t,
+            "source": LOG_SOURCE,
+            "log_level": "WARNING",
+            "log_location": "ingresscorrelate",
+            "log_message": message,
+        }
         for t, message in sorted(run.messages)
-    ]  # fmt: skip
+    ]
 
 
 def ds_health_log(run: Run) -> Table:
-    return table([{**r, "_time": iso(r["_time"])} for r in log_rows(run)],
-                 ["_time", "source", "log_level", "log_location", "log_message"])  # fmt: skip
+    return table(
+        [{**r, "_time": iso(r["_time"])} for r in log_rows(run)],
+        ["_time", "source", "log_level", "log_location", "log_message"],
+    )
 
 
 def ds_health_log_time(run: Run) -> Table:
@@ -621,10 +823,15 @@ def ds_health_log_table(run: Run) -> Table:
     for row in log_rows(run):
         groups[(row["source"], row["log_level"])].append(row)
     out = [
-        {"source": s, "log_level": level, "occurrences": len(rows), "last_seen": strftime(rows[-1]["_time"]),
-         "last_message": rows[-1]["log_message"]}
+        {
+            "source": s,
+            "log_level": level,
+            "occurrences": len(rows),
+            "last_seen": strftime(rows[-1]["_time"]),
+            "last_message": rows[-1]["log_message"],
+        }
         for (s, level), rows in sorted(groups.items())
-    ]  # fmt: skip
+    ]
     out.sort(key=lambda r: -r["occurrences"])
     return table(out, ["source", "log_level", "occurrences", "last_seen", "last_message"])
 
@@ -645,11 +852,15 @@ def ds_health_cim(run: Run) -> Table:
         expected = Counter(e["sourcetype"] for e in chosen)
         in_model = Counter(e["sourcetype"] for e in chosen if member(e))
         for sourcetype in sorted(expected):
-            rows.append({
-                "data_set": data_set, "sourcetype": sourcetype, "expected_events": expected[sourcetype],
-                "dm_events": in_model[sourcetype],
-                "coverage_pct": round(100 * in_model[sourcetype] / expected[sourcetype], 1),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "data_set": data_set,
+                    "sourcetype": sourcetype,
+                    "expected_events": expected[sourcetype],
+                    "dm_events": in_model[sourcetype],
+                    "coverage_pct": round(100 * in_model[sourcetype] / expected[sourcetype], 1),
+                }
+            )
     return table(rows, ["data_set", "sourcetype", "expected_events", "dm_events", "coverage_pct"])
 
 
@@ -666,13 +877,18 @@ SHAPERS: dict[str, dict[str, Callable[[Run], Table]]] = {
         "ds_top_devices": lambda run: top(overview_findings(run), "device_id", "findings", 10),
         "ds_risk_classes": ds_overview_risk_classes,
         "ds_stages": lambda run: top(
-            [{"stages": stage} for row in overview_findings(run) for stage in row["stages"]], "stages", "findings", 10_000
+            [{"stages": stage} for row in overview_findings(run) for stage in row["stages"]],
+            "stages",
+            "findings",
+            10_000,
         ),
         "ds_table": ds_overview_table,
     },
     "mobile_ingress_finding": {
         "ds_finding": ds_finding,
-        "ds_score": lambda run: table([focus_row(run)], ["risk_score", "severity", "confidence", "analytic_id"]),
+        "ds_score": lambda run: table(
+            [focus_row(run)], ["risk_score", "severity", "confidence", "analytic_id"]
+        ),
         "ds_details": ds_finding_details,
         "ds_events": ds_finding_events,
         "ds_timeline": ds_finding_timeline,
@@ -738,7 +954,9 @@ def record(out: Path, devices: int = DEVICES, hours: int = HOURS, seed: int = SE
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+    )
     parser.add_argument("--devices", type=int, default=DEVICES)
     parser.add_argument("--hours", type=int, default=HOURS)
     parser.add_argument("--seed", type=int, default=SEED)

@@ -1,0 +1,286 @@
+"""A small reader of the dashboards' SPL: pipeline stages, the fields a search outputs, the fields
+and names it reads.
+
+No Splunk runs here, so the dashboard tests read the searches. The dashboards keep their SPL in
+the forms this module understands (each search ends in `table`, `fields`, `stats ... BY`,
+`timechart ... BY`, or those followed by `sort`/`head`/`where`/`search`/`eval`/`rename`/
+`transpose`); anything else is refused with an error naming the command, so an unreadable search
+fails the tests rather than passing unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+AGG = re.compile(r"^(\w+)\((.*)\)$", re.S)
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:]*$")
+REX_GROUP = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>")
+IDENT = re.compile(r"(?<![\w.$'])([A-Za-z_][A-Za-z0-9_]*)(?![\w(])")
+EVAL_WORDS = frozenset({"AND", "OR", "NOT", "XOR", "LIKE", "IN", "true", "false", "null"})
+
+
+class SplError(Exception):
+    """A search this reader does not understand."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a search outputs: `fields` in order; with `split_by`, `timechart ... BY <split_by>`
+    adds one column per value of that field after `fields` (which is then `["_time"]`)."""
+
+    fields: tuple[str, ...]
+    split_by: str | None = None
+
+
+def split_top(text: str, separator: str) -> list[str]:
+    """Split on `separator` outside quotes, [subsearches] and (parentheses)."""
+    parts, depth, quote, current = [], 0, False, []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            current.append(char)
+            if char == "\\" and i + 1 < len(text):
+                current.append(text[i + 1])
+                i += 1
+            elif char == '"':
+                quote = False
+        elif char == '"':
+            quote = True
+            current.append(char)
+        elif char in "[(":
+            depth += 1
+            current.append(char)
+        elif char in "])":
+            depth -= 1
+            current.append(char)
+        elif depth == 0 and text.startswith(separator, i):
+            parts.append("".join(current))
+            current = []
+            i += len(separator) - 1
+        else:
+            current.append(char)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def stages(spl: str) -> list[tuple[str, str]]:
+    """(command, arguments) of each top-level stage; a base search's first stage is `search`."""
+    parts = split_top(spl.strip(), "|")
+    out = []
+    for index, part in enumerate(parts):
+        part = part.strip()
+        if index == 0:
+            if part:
+                out.append(("search", part))
+            continue
+        command, _, rest = part.partition(" ")
+        out.append((command.strip().lower(), rest.strip()))
+    return out
+
+
+def subsearches(spl: str) -> list[str]:
+    """The text of every [subsearch], nested ones included."""
+    found, depth, start, quote = [], 0, 0, False
+    for i, char in enumerate(spl):
+        if quote:
+            if char == '"' and spl[i - 1] != "\\":
+                quote = False
+            continue
+        if char == '"':
+            quote = True
+        elif char == "[":
+            if depth == 0:
+                start = i + 1
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                inner = spl[start:i]
+                found.append(inner)
+                found.extend(subsearches(inner))
+    return found
+
+
+def arg_words(args: str) -> list[str]:
+    return [w.strip().strip(",") for w in split_top(args.replace("\n", " "), " ") if w.strip().strip(",")]
+
+
+def unquote(name: str) -> str:
+    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+
+
+@dataclass
+class Aggregation:
+    function: str
+    argument: str | None
+    alias: str
+
+
+def aggregations(args: str) -> tuple[list[Aggregation], list[str]]:
+    """`count AS a dc(x) AS b ... BY f1 f2` -> aggregations and BY fields (options like span=
+    are skipped)."""
+    tokens = arg_words(args)
+    by: list[str] = []
+    if any(t.upper() == "BY" for t in tokens):
+        cut = next(i for i, t in enumerate(tokens) if t.upper() == "BY")
+        by = [t for t in tokens[cut + 1 :] if "=" not in t]
+        tokens = tokens[:cut]
+    aggs: list[Aggregation] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if re.match(r"^\w+=", token):
+            continue  # an option such as span=1h
+        match = AGG.match(token)
+        function, argument = (match.group(1), match.group(2)) if match else (token, None)
+        alias = f"{function}({argument})" if argument is not None else function
+        if i + 1 < len(tokens) and tokens[i].upper() == "AS":
+            alias = tokens[i + 1]
+            i += 2
+        aggs.append(Aggregation(function.lower(), argument, alias))
+    return aggs, by
+
+
+def _tstats_parts(args: str) -> tuple[list[Aggregation], list[str]]:
+    """tstats: aggregations before FROM/WHERE, BY fields (span= skipped)."""
+    by_match = re.search(r"\bBY\b(.*)$", args, flags=re.I | re.S)
+    by = [w for w in arg_words(by_match.group(1)) if "=" not in w] if by_match else []
+    head = args[: by_match.start()] if by_match else args
+    aggs, _ = aggregations(re.split(r"\b(?:WHERE|FROM)\b", head, maxsplit=1, flags=re.I)[0])
+    return aggs, by
+
+
+def output(spl: str) -> Output:
+    """The fields the search outputs (see Output). Raises SplError when it cannot tell."""
+    fields: list[str] | None = None  # None: the events' own fields, not a fixed list
+    split_by: str | None = None
+    for command, args in stages(spl):
+        if command in ("search", "inputlookup", "rest", "makeresults"):
+            fields, split_by = None, None
+        elif command in ("table", "fields"):
+            names = [unquote(w) for w in arg_words(args)]
+            if names and names[0] == "-":
+                if fields is not None:
+                    fields = [f for f in fields if f not in names[1:]]
+            else:
+                fields, split_by = names, None
+        elif command in ("stats", "tstats"):
+            aggs, by = _tstats_parts(args) if command == "tstats" else aggregations(args)
+            fields, split_by = by + [a.alias for a in aggs], None
+        elif command == "timechart":
+            aggs, by = aggregations(args)
+            if len(by) > 1 or (by and len(aggs) != 1):
+                raise SplError(f"timechart with several aggregations and BY: {args}")
+            fields, split_by = (["_time"], by[0]) if by else (["_time", *[a.alias for a in aggs]], None)
+        elif command in ("eval", "eventstats", "rex", "lookup", "mvexpand", "addinfo", "fillnull", "append"):
+            added = defined_by(command, args)
+            if fields is not None and split_by is None:
+                fields = fields + [f for f in added if f not in fields]
+        elif command == "rename":
+            tokens = [unquote(w) for w in arg_words(args)]
+            pairs = [
+                (tokens[i], tokens[i + 2])
+                for i in range(0, len(tokens) - 2, 3)
+                if tokens[i + 1].upper() == "AS"
+            ]
+            if fields is not None:
+                mapping = dict(pairs)
+                fields = [mapping.get(f, f) for f in fields]
+        elif command == "transpose":
+            options = dict(w.split("=", 1) for w in arg_words(args) if "=" in w)
+            fields, split_by = [options.get("column_name", "column"), "row 1"], None
+        elif command in ("sort", "head", "where", "dedup", "ingresscorrelate"):
+            continue
+        else:
+            raise SplError(f"the dashboard reader does not know how `{command}` changes the fields")
+    if fields is None:
+        raise SplError(
+            "the search does not end in a command that fixes its fields (table, fields, stats, ...)"
+        )
+    return Output(tuple(fields), split_by)
+
+
+def defined_by(command: str, args: str) -> list[str]:
+    """Fields a stage creates (eval assignments, rex groups, lookup outputs, stats aliases)."""
+    if command == "eval":
+        return [
+            part.split("=", 1)[0].strip() for part in split_top(args, ",") if "=" in part.split("(", 1)[0]
+        ]
+    if command == "rex":
+        return REX_GROUP.findall(args)
+    if command == "lookup":
+        match = re.search(r"\bOUTPUT(?:NEW)?\b(.*)$", args, flags=re.S)
+        if not match:
+            return []
+        tokens = arg_words(match.group(1))
+        out, i = [], 0
+        while i < len(tokens):
+            if i + 2 < len(tokens) and tokens[i + 1].upper() == "AS":
+                out.append(tokens[i + 2])
+                i += 3
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+    if command in ("stats", "eventstats", "timechart"):
+        return [a.alias for a in aggregations(args)[0]]
+    if command == "tstats":
+        return [a.alias for a in _tstats_parts(args)[0]]
+    if command == "addinfo":
+        return ["info_min_time", "info_max_time", "info_search_time", "info_sid"]
+    if command == "makeresults":
+        return ["_time"]
+    if command == "transpose":
+        options = dict(w.split("=", 1) for w in arg_words(args) if "=" in w)
+        return [options.get("column_name", "column"), "row 1"]
+    return []
+
+
+def expression_fields(expression: str) -> set[str]:
+    """Field names an eval or where expression reads: identifiers outside quotes that are not
+    functions, keywords or numbers."""
+    text = QUOTED.sub('""', expression)
+    return {name for name in IDENT.findall(text) if name not in EVAL_WORDS}
+
+
+def read_fields(command: str, args: str) -> set[str]:
+    """Field names a stage reads (to check they exist), without the names it defines."""
+    text = QUOTED.sub('""', args)
+    if command in ("table", "fields", "mvexpand", "dedup"):
+        return {unquote(w) for w in arg_words(args) if w != "-" and "=" not in w and not w.isdigit()}
+    if command == "sort":
+        return {w.lstrip("+-") for w in arg_words(args) if w.lstrip("+-") and not w.isdigit()}
+    if command in ("stats", "eventstats", "timechart", "tstats"):
+        aggs, by = _tstats_parts(args) if command == "tstats" else aggregations(args)
+        names = set(by)
+        for agg in aggs:
+            if agg.argument and agg.argument.startswith("eval("):
+                names |= expression_fields(agg.argument[len("eval(") : -1])
+            elif agg.argument:
+                names.add(agg.argument)
+        return names
+    if command == "eval":
+        names: set[str] = set()
+        for part in split_top(args, ","):
+            if "=" in part:
+                names |= expression_fields(part.split("=", 1)[1])
+        return names
+    if command == "where":
+        return expression_fields(args)
+    if command == "rename":
+        tokens = [unquote(w) for w in arg_words(args)]
+        return {tokens[i] for i in range(0, len(tokens) - 2, 3) if tokens[i + 1].upper() == "AS"} - {"row 1"}
+    if command == "rex":
+        match = re.search(r"\bfield=(\w+)", text)
+        return {match.group(1)} if match else set()
+    if command == "lookup":
+        head = re.split(r"\bOUTPUT(?:NEW)?\b", args)[0]
+        return set(arg_words(head)[1:])
+    if command in ("search",):
+        return {m for m in re.findall(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\s*(?:!=|=|\bIN\b)", text)}
+    return set()
