@@ -11,6 +11,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from .support import NAMES, NAV, ROOT, VIEWS
 
 UCC_PAGE_VIEWS = {"inputs": "inputs", "configuration": "configuration", "dashboard": "dashboard"}
@@ -49,3 +51,14 @@ def test_a_nav_without_the_configuration_page_is_caught(tmp_path: Path) -> None:
     text = NAV.read_text(encoding="utf-8").replace('<view name="configuration"/>', "")
     (tmp_path / "default.xml").write_text(text, encoding="utf-8")
     assert "configuration" in declared_pages() - set(nav_views(tmp_path / "default.xml"))
+
+
+def test_the_built_app_ships_this_nav_the_views_and_the_ucc_pages() -> None:
+    built = ROOT / "output" / "TA-mobile-ingress" / "default" / "data" / "ui"
+    if not built.is_dir():
+        pytest.fail("the built app is missing: run `make build` first")
+    assert (built / "nav" / "default.xml").read_bytes() == NAV.read_bytes()
+    for name in NAMES:
+        assert (built / "views" / f"{name}.xml").read_bytes() == (VIEWS / f"{name}.xml").read_bytes()
+    for view in declared_pages():
+        assert (built / "views" / f"{view}.xml").is_file(), f"UCC did not generate the {view} page"
