@@ -219,7 +219,7 @@ KEYS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(record=st.dictionaries(KEYS, JSON, max_size=8), sourcetype=st.sampled_from(sorted(mappings())))
 def test_any_json_object_gives_fields_or_a_skip_never_an_exception(
     record: dict[str, object], sourcetype: str
