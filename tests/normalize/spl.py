@@ -23,6 +23,7 @@ FUNCTIONS = frozenset(
         "isnotnull",
         "isnull",
         "mvindex",
+        "mvcount",
         "tonumber",
         "lower",
         "len",
@@ -242,6 +243,8 @@ def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -
         return values[0] is None
     if name == "mvindex":
         return values[0][0] if isinstance(values[0], list) else values[0]
+    if name == "mvcount":
+        return float(len(values[0])) if isinstance(values[0], list) else (None if values[0] is None else 1.0)
     if name == "tonumber":
         return _number(values[0])
     text = _scalar_text(values[0])

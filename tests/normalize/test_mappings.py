@@ -168,6 +168,9 @@ def test_json_booleans_are_the_strings_splunk_shows() -> None:
         (Func.CONCAT, ("a", "b"), {"a": "x", "b": 1}, "x1"),
         (Func.CONCAT, ("a", "b"), {"a": "x"}, None),
         (Func.COALESCE, ("a", "b"), {"b": 0}, 0),
+        (Func.COUNT, ("l{}",), {"l": ["1.2.3.4", "5.6.7.8"]}, 2),
+        (Func.COUNT, ("a",), {"a": "x"}, 1),
+        (Func.COUNT, ("a",), {}, None),
     ],
 )
 def test_each_function(func: Func, args: tuple[str, ...], record: dict[str, object], value: object) -> None:

@@ -7,7 +7,8 @@ JSON object, which KV_MODE=json does not turn into a field).
 
 Two rules keep the sides equal:
 - a function that takes one value (lower, basename, length, tonumber, concat, add) gives None for
-  a multivalue field; `first` (SPL `mvindex(x, 0)`) picks its first value;
+  a multivalue field; `first` (SPL `mvindex(x, 0)`) picks its first value and `count`
+  (SPL `mvcount(x)`) counts them;
 - every expression reads the raw event: Splunk evaluates the EVALs of a stanza in parallel over
   the extracted and aliased fields, never over each other's results, and the loader refuses an
   expression that reads a name an alias of the same mapping writes.
@@ -41,11 +42,14 @@ class Func(str, Enum):
     CONCAT = "concat"
     TONUMBER = "tonumber"
     FIRST = "first"
+    COUNT = "count"
     LENGTH = "length"
     ADD = "add"
 
 
-UNARY = frozenset({Func.LOWER, Func.BASENAME, Func.TONUMBER, Func.FIRST, Func.LENGTH})
+UNARY = frozenset({Func.LOWER, Func.BASENAME, Func.TONUMBER, Func.FIRST, Func.COUNT, Func.LENGTH})
+# The functions that take a multivalue field as it is.
+MULTIVALUE = frozenset({Func.FIRST, Func.COUNT})
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,9 @@ def _call(expr: Call, record: Mapping[str, object], splunk: Mapping[str, str] | 
     if func == Func.FIRST:
         value = values[0]
         return value[0] if isinstance(value, list) else value
+    if func == Func.COUNT:
+        value = values[0]
+        return len(value) if isinstance(value, list) else (None if value is None else 1)
     if func == Func.CONCAT:
         parts = [text(v) for v in values]
         return None if any(p is None for p in parts) else "".join(p for p in parts if p is not None)
@@ -325,6 +332,8 @@ def to_spl(expr: Expr) -> str:
         return " + ".join(f"tonumber({a})" for a in args)
     if func == Func.FIRST:
         return f"mvindex({args[0]}, 0)"
+    if func == Func.COUNT:
+        return f"mvcount({args[0]})"
     if func == Func.TONUMBER:
         return f"tonumber({args[0]})"
     if func == Func.LOWER:

@@ -11,6 +11,7 @@ import yaml
 
 from .expr import (
     FIELD_NAME,
+    MULTIVALUE,
     SPLUNK_FIELDS,
     UNARY,
     Call,
@@ -174,9 +175,9 @@ def parse_expr(value: object, where: _Where) -> Expr:
             raise inner.error(f"{op} takes a list of at least two expressions")
         args = tuple(parse_expr(a, inner / i) for i, a in enumerate(arg))
     for index, sub in enumerate(args):
-        if isinstance(sub, Field) and "{}" in sub.name and func != Func.FIRST:
+        if isinstance(sub, Field) and "{}" in sub.name and func not in MULTIVALUE:
             raise (inner / index if len(args) > 1 else inner).error(
-                f"{sub.name!r} is multivalue: wrap it in `first` (SPL mvindex(x, 0))"
+                f"{sub.name!r} is multivalue: wrap it in `first` (SPL mvindex(x, 0)) or `count`"
             )
     return Call(func, args)
 
