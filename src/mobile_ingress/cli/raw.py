@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import IO, Callable
+from typing import IO, Callable, Protocol
 
 from ..engine.detector import Detector
 from ..engine.errors import EngineError
@@ -182,13 +182,16 @@ def _lines(path: str, limit: int) -> Iterator[tuple[int, str | None]]:
                 yield number, text
 
 
+class EventSource(Protocol):
+    def event_streams(self, detector: Detector, tick: Callable[[], None]) -> list[Iterator[Event]]: ...
+
+
 class WithRaw:
     """Normalized inputs and --raw inputs, read together by `correlate`."""
 
-    def __init__(self, inputs: object, raw: RawInputs) -> None:
+    def __init__(self, inputs: EventSource, raw: RawInputs) -> None:
         self.inputs = inputs
         self.raw = raw
 
     def event_streams(self, detector: Detector, tick: Callable[[], None]) -> list[Iterator[Event]]:
-        streams: list[Iterator[Event]] = self.inputs.event_streams(detector, tick)  # type: ignore[attr-defined]
-        return streams + self.raw.event_streams(detector, tick)
+        return self.inputs.event_streams(detector, tick) + self.raw.event_streams(detector, tick)
