@@ -7,7 +7,7 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
 
@@ -19,6 +19,7 @@ class Raw:
     where: str
     record: Mapping[str, object] | None = None
     error: str | None = None
+    irrelevant: int = 0  # from the fast reader: this many valid lines before `where` were left unread
 
 
 def _base_name(path: str) -> str:
@@ -51,17 +52,20 @@ def _record(value: object, where: str) -> Raw:
     return Raw(where, error="not a JSON object")
 
 
-def _read_ndjson(handle: IO[str], label: str) -> Iterator[Raw]:
+def parse_line(text: str, where: str) -> Raw:
+    """One NDJSON line, stripped and not blank: its record, or why it could not be read."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return Raw(where, error="not JSON")
+    return _record(value, where)
+
+
+def _read_ndjson(handle: Iterable[str], label: str) -> Iterator[Raw]:
     for number, line in enumerate(handle, start=1):
         text = line.strip()
-        if not text:
-            continue
-        try:
-            value = json.loads(text)
-        except ValueError:
-            yield Raw(f"{label}:{number}", error="not JSON")
-            continue
-        yield _record(value, f"{label}:{number}")
+        if text:
+            yield parse_line(text, f"{label}:{number}")
 
 
 def _read_json(handle: IO[str], label: str) -> Iterator[Raw]:

@@ -81,6 +81,11 @@ class Detector:
             self.report.note(f"{where}: warning: {warning}")
         return event
 
+    def count_irrelevant(self, lines: int) -> None:
+        """Valid events a reader proved irrelevant from the prefilter's declaration and did not parse."""
+        self.report.read += lines
+        self.report.filtered += lines
+
     def add_event(self, event: Event) -> None:
         if self.use_prefilter and not self.prefilter.matters(event):
             self.report.filtered += 1

@@ -20,6 +20,7 @@ _REMAPS = [
     ("/sdcard/", "/storage/emulated/0/"),
     ("/storage/self/primary/", "/storage/emulated/0/"),
 ]
+REMAP_PREFIXES = tuple(old for old, _ in _REMAPS)  # a path starting with one of these is not normalized
 
 
 def _resolve(path: str) -> str:

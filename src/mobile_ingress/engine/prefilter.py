@@ -9,6 +9,15 @@ of it, such as the Splunk base search) earlier never changes the findings. An ev
   no app) or baselined with an empty `first_seen`: then every retrieval it could join (as the
   chain's retrieval, a repeat, or a byte sum) has the same destination and app, and is suppressed
   too. With `--suppressed` every retrieval is kept, because suppressed chains are written.
+
+A reader that sees the whole input at once (the command line's fast reader) may also apply the
+neighbourhood rule (`neighbourhood()`): every rule looks at most `Settings.reach` seconds from an
+anchor (a staged file that may be risky, an iOS retrieval that may be a finding on its own), and
+the duplicate rules one window further; so on a device an event farther than that from every anchor
+can matter only through the context it sets, and of those only the last setter of each context
+key before the next anchor's neighbourhood. A risky file that an allowed path suppresses for any
+retrieval (a row for every app or for its own app) anchors nothing, unless suppressed chains are
+written.
 """
 
 from __future__ import annotations
@@ -56,6 +65,51 @@ class Prefilter:
             ):
                 return True
         return False
+
+    def neighbourhood(self) -> dict[str, object]:
+        """The neighbourhood rule as data (see the module docstring)."""
+        settings = self.rules.settings
+        return {
+            "reach_seconds": settings.reach + settings.time_window,
+            "context_fields": list(self.context_fields),
+            "app_keyed_context_fields": ["app_state", "recent_user_interaction"],
+            "time_window": settings.time_window,
+            "anchor_retrieval_apps": [
+                {"platform": m.platform, "app_id": m.app_id}
+                for m in self.rules.lookups.managed_apps.values()
+                if m.managed and not m.approved and m.platform in ("*", "ios")
+            ],
+            # A retrieval these suppress is no retrieval-only candidate (unless suppressed rows are
+            # written): an allowed app, an allowed destination, a baseline row once it is old enough.
+            "suppressing_allowed_apps": []
+            if self.keep_all_retrievals
+            else [
+                {"platform": row.platform, "app_id": row.app_id} for row in self.rules.lookups.allowed_apps
+            ],
+            "suppressing_destinations": []
+            if self.keep_all_retrievals
+            else [
+                {"kind": row.pattern.kind, "host": row.pattern.host, "app_id": row.app_id, "first_seen": None}
+                for row in self.rules.lookups.allowed_destinations
+                if row.pattern.kind in ("host", "suffix", "ip", "any")
+            ]
+            + [
+                {
+                    "kind": entry.pattern.kind,
+                    "host": entry.pattern.host,
+                    "app_id": entry.app_id,
+                    "first_seen": entry.first_seen,
+                }
+                for entry in self.rules.lookups.baseline
+                if entry.pattern.kind in ("host", "suffix", "ip", "any")
+            ],
+            "suppressing_allowed_paths": []
+            if self.keep_all_retrievals
+            else [
+                {"platform": row.platform, "app_id": row.app_id, "path_pattern": row.pattern}
+                for row in self.rules.lookups.allowed_paths
+            ],
+        }
 
     def describe(self) -> dict[str, object]:
         """The predicate as data: activities always kept, context fields, risk patterns by
