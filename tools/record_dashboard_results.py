@@ -800,7 +800,7 @@ def log_rows(run: Run) -> list[Row]:
             "_time": t,
             "source": LOG_SOURCE,
             "log_level": "WARNING",
-            "log_location": "ingresscorrelate",
+            "log_context": "ingresscorrelate",
             "log_message": message,
         }
         for t, message in sorted(run.messages)
@@ -810,7 +810,7 @@ def log_rows(run: Run) -> list[Row]:
 def ds_health_log(run: Run) -> Table:
     return table(
         [{**r, "_time": iso(r["_time"])} for r in log_rows(run)],
-        ["_time", "source", "log_level", "log_location", "log_message"],
+        ["_time", "source", "log_level", "log_context", "log_message"],
     )
 
 
