@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Union
 
 Value = Union[str, int, float, "list[str | int | float]", None]
@@ -121,6 +122,8 @@ def resolve(record: Mapping[str, object], name: str) -> Value:
     A dotted name may be one key with dots (Zeek writes `"id.orig_h"`) or a path through nested
     objects (EVE writes `"fileinfo": {"sha256": ...}`); the longest key present wins at each
     level. `{}` walks into an array and makes the result multivalue."""
+    if name in record and "{}" not in name:  # the common case: a top-level key, dots and all
+        return _scalar(record[name])
     scalars: list[str | int | float] = []
     for found in _walk(record, _split(name)):
         value = _scalar(found)
@@ -131,17 +134,18 @@ def resolve(record: Mapping[str, object], name: str) -> Value:
     return scalars or None
 
 
-def _split(name: str) -> list[str]:
+@lru_cache(maxsize=1024)
+def _split(name: str) -> tuple[str, ...]:
     parts: list[str] = []
     for piece in re.split(r"(\{\})", name):
         if piece == "{}":
             parts.append("{}")
         elif piece:
             parts.extend(p for p in piece.split(".") if p)
-    return parts
+    return tuple(parts)
 
 
-def _walk(node: object, parts: list[str]) -> Iterator[object]:
+def _walk(node: object, parts: tuple[str, ...]) -> Iterator[object]:
     if not parts:
         yield node
         return
