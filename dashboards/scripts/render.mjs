@@ -26,7 +26,9 @@ const CONTENT_TYPES = {
     '.woff': 'font/woff',
     '.woff2': 'font/woff2',
 };
-const PANEL_TIMEOUT_MS = 20000;
+// Generous: CI machines are shared, and a slow first parse of the bundle is not a failure.
+const PAGE_TIMEOUT_MS = 120000;
+const PANEL_TIMEOUT_MS = 45000;
 const SETTLE_MS = 1500;
 
 function parseArgs(argv) {
@@ -128,6 +130,8 @@ function inspectPanels(vizIds) {
 // Panel text that means the visualization did not draw its data.
 const NOT_DRAWN = /(No results found|Waiting for data|Waiting for input|no recorded result|Search is waiting|Error in|Invalid)/i;
 
+const FAILED = /(no recorded result|Error in)/i;
+
 function drew(type, panel) {
     if (!panel.found || NOT_DRAWN.test(panel.text)) {
         return false;
@@ -172,8 +176,8 @@ async function renderOne(browser, origin, name, definition, args) {
     });
     page.on('pageerror', (error) => result.pageErrors.push(String(error && error.stack ? error.stack : error)));
 
-    await page.goto(`${origin}/index.html?dashboard=${encodeURIComponent(name)}`, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-preview-state]', { timeout: PANEL_TIMEOUT_MS });
+    await page.goto(`${origin}/index.html?dashboard=${encodeURIComponent(name)}`, { waitUntil: 'load', timeout: PAGE_TIMEOUT_MS });
+    await page.waitForSelector('body[data-preview-state]', { timeout: PAGE_TIMEOUT_MS });
     result.previewState = await page.evaluate(() => window.__preview);
 
     const vizIds = Object.keys(definition.visualizations);
@@ -182,7 +186,9 @@ async function renderOne(browser, origin, name, definition, args) {
     let panels = {};
     for (;;) {
         panels = await page.evaluate(inspectPanels, vizIds);
-        if (vizIds.every((id) => drew(types[id], panels[id])) || Date.now() > deadline) {
+        // Stop once every panel drew or shows an error (an error does not go away by waiting).
+        const settled = (id) => drew(types[id], panels[id]) || FAILED.test(panels[id].text || '');
+        if (vizIds.every(settled) || Date.now() > deadline) {
             break;
         }
         await page.waitForTimeout(250);
