@@ -12,10 +12,11 @@ import pytest
 BIN = Path(__file__).resolve().parents[2] / "package" / "bin"
 MODULES = sorted(BIN.rglob("*.py"))
 # splunktaucclib (in the app's lib/) for the setup page's REST handler classes; the MDM inputs
-# (mobile_ingress_inputs) sign Google's JWT with the pure-Python rsa and pyasn1(-modules) in lib/.
+# (mobile_ingress_inputs) sign Google's JWT with the pure-Python rsa and pyasn1(-modules) in lib/,
+# and take certifi's CA bundle from Splunk's own Python when it has one (optional import).
 ALLOWED = set(sys.stdlib_module_names) | {
     "__future__", "splunklib", "splunktaucclib", "mobile_ingress_splunk",
-    "mobile_ingress_inputs", "rsa", "pyasn1", "pyasn1_modules",
+    "mobile_ingress_inputs", "rsa", "pyasn1", "pyasn1_modules", "certifi",
 }  # fmt: skip
 
 
