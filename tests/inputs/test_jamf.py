@@ -11,7 +11,7 @@ from mobile_ingress_inputs import jamf, timeutil
 from mobile_ingress_inputs.errors import ConfigError
 
 from .fake_jamf import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, FakeJamf, device
-from .fakeserver import Fault, serving
+from .fakeserver import Answer, Fault, serving
 from .support import Harness, without_meta
 
 SECRETS = (CLIENT_SECRET, PASSWORD)
@@ -70,6 +70,24 @@ def test_an_unchanged_inventory_writes_nothing_on_the_next_sweep(fake: FakeJamf)
     run(h, fake)
     run(h, fake)
     assert len(h.sink.events) == 7
+
+
+def test_a_server_refusing_the_filter_is_filtered_here_instead(fake: FakeJamf) -> None:
+    h = harness()
+    fake.server.handler = lambda request: (
+        Answer(400, {"httpStatus": 400, "errors": [{"code": "INVALID_FIELD"}]})
+        if request.arg("filter")
+        else fake.handle(request)
+    )
+    run(h, fake)
+    fake.devices[4] = device(5, updated="2026-11-21T09:30:00.000Z")
+    summary = run(h, fake)
+    assert [i.split(":")[-4] for i in h.ids()[7:]] == ["5"] and summary["status"] == "ok"
+    assert "refused the lastInventoryUpdateDate filter" in h.log
+    before = len(fake.server.requests)
+    run(h, fake)  # remembered: no filtered request any more
+    assert not [r for r in fake.server.requests[before:] if r.arg("filter")]
+    assert len(h.sink.events) == 8
 
 
 def test_user_bearer_token_is_the_fallback(fake: FakeJamf) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from . import timeutil
 from .auth import BearerAuth, Token, token_from_answer
 from .checkpoint import State
-from .errors import AuthError, ConfigError
+from .errors import AuthError, ConfigError, HttpStatusError
 from .httpclient import form, validate_base_url
 from .provider import RunContext, SweepStream, json_object
 from .runner import Page
@@ -129,7 +129,7 @@ class JamfMobileDevices(SweepStream):
             ("page-size", str(self.ctx.page_size)),
             ("sort", "mobileDeviceId:asc"),
         ]
-        if state.get("since") is not None:
+        if state.get("since") is not None and state.get("server_filter", True):
             query.append(("filter", f'lastInventoryUpdateDate=gt="{timeutil.iso(state["since"])}"'))
         return self.account.base_url + "/api/v2/mobile-devices/detail?" + urllib.parse.urlencode(query)
 
@@ -142,7 +142,24 @@ class JamfMobileDevices(SweepStream):
     def fetch(self, state: State) -> Page:
         page_number = state["cursor"]["page"]
         context = self.context(f"page {page_number}")
-        response = self.auth.get(self.ctx.client, self.url(state), context=context)
+        try:
+            response = self.auth.get(self.ctx.client, self.url(state), context=context)
+        except HttpStatusError as exc:
+            refused_filter = exc.status == 400 and page_number == 0 and state.get("since") is not None
+            if not refused_filter or not state.get("server_filter", True):
+                raise
+            # A server that refuses the RSQL filter: read every device from page 0 and keep the
+            # newer ones here (same result, more transfer); remembered for later sweeps.
+            self.ctx.logger.warning(
+                "%s: the server refused the lastInventoryUpdateDate filter (%s); filtering here instead",
+                context,
+                exc,
+            )
+            state["server_filter"] = False
+            state["cursor"] = {"page": 0}
+            page_number = 0
+            context = self.context("page 0 (unfiltered)")
+            response = self.auth.get(self.ctx.client, self.url(state), context=context)
         data, results = json_object(response, context, "results")
         since = state.get("since")
 
