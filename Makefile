@@ -45,7 +45,8 @@ SLIM_HOME := $(CURDIR)/.cache/slim-home
 PY_SOURCES := src tests tools additional_packaging.py package/bin
 
 .PHONY: help setup libmagic test lint lint-src lint-app build package inspect slim-validate \
-	pytest icons clean demo render chromium dashboards-toolchain dashboards-build dashboards
+	pytest icons clean demo render chromium dashboards-toolchain dashboards-build dashboards \
+	bench bench-quick
 
 # The main job on a simulated fleet with a fixed seed: findings as a table, then precision and
 # recall against the simulator's ground truth. DEMO_DEVICES/DEMO_HOURS/DEMO_SEED override it.
@@ -57,6 +58,8 @@ DEMO_SEED ?= 7
 help:
 	@echo "make setup    create .venv (package editable + dev extra + ucc-gen) and .venv-tools (AppInspect, slim)"
 	@echo "make demo     simulate a fleet (fixed seed), detect, print findings, precision and recall"
+	@echo "make bench    benchmarks on 1M and 10M-event fleets (cached in .cache/bench/); docs/performance.md"
+	@echo "make bench-quick  the same table on 100k events, in about a minute"
 	@echo "make test     lint, build, package, AppInspect, slim validate, then the whole pytest tree"
 	@echo "make lint     ruff (py39), mypy (engine), vermin 3.9+ over src and the app's bin/"
 	@echo "make build    ucc-gen build into $(APP_DIR), engine copied into bin/mobile_ingress"
@@ -236,6 +239,17 @@ dashboards: setup chromium dashboards-build
 	mkdir -p $(DASH_SHOTS)
 	cd $(DASH) && node scripts/render.mjs --views ../package/default/data/ui/views \
 		--recorded ../$(DASH_RECORDED) --out ../$(DASH_SHOTS) --report ../$(OUT)/dashboards/render-report.json
+
+# ------------------------------------------------------------------------------------ benchmarks
+
+# Not part of `make test`: speed is measured and reported, never asserted. The dev venv has the
+# `fast` extra's DuckDB (pyproject dev extra); fleets are simulated once into .cache/bench/.
+BENCH_RUNS ?= 3
+bench: $(DEV_STAMP)
+	$(VENV)/bin/python benchmarks/run.py --runs $(BENCH_RUNS)
+
+bench-quick: $(DEV_STAMP)
+	$(VENV)/bin/python benchmarks/run.py --quick --runs $(BENCH_RUNS)
 
 # ----------------------------------------------------------------------------------------- misc
 

@@ -107,10 +107,13 @@ PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 
 
 @PROPERTY
-@given(fleets(max_size=80), st.booleans(), st.booleans())
+@given(fleets(max_size=80), st.booleans(), st.booleans(), st.randoms(use_true_random=False), st.booleans())
 def test_the_fast_reader_gives_the_same_findings_as_the_plain_reader(
-    events: list[dict[str, Any]], ascending: bool, suppressed: bool
+    events: list[dict[str, Any]], ascending: bool, suppressed: bool, rnd: Any, spread: bool
 ) -> None:
+    if spread:  # times anywhere in an hour: every distance to an anchor, not only within bursts
+        for event in events:
+            event["_time"] = BASE + rnd.randint(0, 3600)
     if ascending:
         events = sorted(events, key=lambda e: e["_time"])
     _same([json.dumps(e) for e in events], suppressed)

@@ -12,10 +12,11 @@ of it, such as the Splunk base search) earlier never changes the findings. An ev
 
 A reader that sees the whole input at once (the command line's fast reader) may also apply the
 neighbourhood rule (`neighbourhood()`): every rule looks at most `Settings.reach` seconds from an
-anchor (a staged file that may be risky, an iOS retrieval that may be a finding on its own), and
-the duplicate rules one window further; so on a device an event farther than that from every anchor
+anchor (a staged file that may be risky, an iOS retrieval that may be a finding on its own); so on
+a device an event farther than that from every anchor
 can matter only through the context it sets, and of those only the last setter of each context
-key before the next anchor's neighbourhood. A risky file that an allowed path suppresses for any
+key before the next anchor's neighbourhood. (The reach is two windows and two skews: see
+`neighbourhood()`; `Settings.reach` is the correlator's wider batching bound.) A risky file that an allowed path suppresses for any
 retrieval (a row for every app or for its own app) anchors nothing, unless suppressed chains are
 written.
 """
@@ -69,8 +70,15 @@ class Prefilter:
     def neighbourhood(self) -> dict[str, object]:
         """The neighbourhood rule as data (see the module docstring)."""
         settings = self.rules.settings
+        window, skew = settings.time_window, settings.clock_skew
+        # From a staged file F, the rules look at retrievals in [F - window, F + skew], at their
+        # byte sums a window before each (so from F - 2 windows), and at repeats, stages and earlier
+        # copies of F within a window after or before it; from an iOS retrieval, at its byte sum.
+        # Duplicates by event id are never left out, and identical content shares a time, so the
+        # duplicate rules need no margin. One second of slack against rounding.
+        reach = 2 * window + 2 * skew + 1.0
         return {
-            "reach_seconds": settings.reach + settings.time_window,
+            "reach_seconds": reach,
             "context_fields": list(self.context_fields),
             "app_keyed_context_fields": ["app_state", "recent_user_interaction"],
             "time_window": settings.time_window,

@@ -1,0 +1,327 @@
+"""`make bench` / `make bench-quick`: the command line, the search command and a DuckDB SQL peer on
+simulated fleets, each against what bounds it, printed as one table.
+
+Every figure is the median of RUNS runs; every ratio is taken between measures of the same round
+(interleaved, so both sides see the same machine load) and the median ratio is shown. Speed is
+measured and reported here, never asserted in a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import fleets  # noqa: E402
+import scpv2  # noqa: E402
+
+PY = sys.executable
+CHUNK = 50_000
+
+# Targets (issue 8, this 2-core machine)
+PLAIN_TARGET_EPS = 300_000
+FAST_VS_PEER = 2.0
+GROWTH_LIMIT = 11.0
+RSS_LIMIT_MB = 500
+SCP_TARGET = 0.8
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    stdout: str = ""
+
+
+@dataclass
+class Row:
+    section: str
+    measure: str
+    size: str
+    seconds: float | None = None
+    rate: float | None = None
+    peak_mb: float | None = None
+    against: str = ""
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def run_child(argv: Sequence[str], stdin: Path | None = None, stdout_file: Path | None = None) -> Run:
+    """Time a child process; its own peak RSS comes back through benchmarks/child.py."""
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as report:
+        command = [PY, str(HERE / "child.py"), report.name, *argv]
+        stdin_handle = open(stdin, "rb") if stdin else subprocess.DEVNULL
+        out_handle = open(stdout_file, "wb") if stdout_file else subprocess.PIPE
+        try:
+            start = time.perf_counter()
+            done = subprocess.run(command, stdin=stdin_handle, stdout=out_handle, stderr=subprocess.PIPE)
+            seconds = time.perf_counter() - start
+        finally:
+            if stdin:
+                stdin_handle.close()  # type: ignore[union-attr]
+            if stdout_file:
+                out_handle.close()  # type: ignore[union-attr]
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
+        peak_kib = int(report.read().strip() or 0)
+    text = done.stdout.decode() if isinstance(done.stdout, bytes) else ""
+    return Run(seconds, peak_kib / 1024, text)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+# ------------------------------------------------------------------------------- the command line
+
+
+def fast_reader_available() -> bool:
+    try:
+        from mobile_ingress.cli import fastread
+    except ImportError:
+        return False
+    return fastread.available()
+
+
+def cli_argv(fleet: fleets.Fleet, out: Path, fast: bool) -> list[str]:
+    argv = ["-m", "mobile_ingress.cli.main", "detect", "--quiet", "--lookups", str(fleet.lookups)]
+    if fast:
+        argv.append("--fast")
+    return [*argv, "--output", str(out), str(fleet.ndjson)]
+
+
+def chains_of(path: Path) -> set[tuple[object, ...]]:
+    """(device, app, file path, destination, F - R) of each chain: the file and its retrieval."""
+    chains = set()
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if row.get("file_path") and not row.get("suppressed_by"):
+                chains.add((row["device_id"], row["app_id"], row["file_path"], row["dest"],
+                            round(row["delta_seconds"], 3)))  # fmt: skip
+    return chains
+
+
+def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # type: ignore[no-untyped-def]
+    fast = fast_reader_available()
+    floor_t, plain_t, fast_t, peer_t = [], [], [], []
+    plain_peak, fast_peak, peer_peak, floor_peak = [], [], [], []
+    plain_out, fast_out, peer_out = work / "plain.ndjson", work / "fast.ndjson", work / "peer.ndjson"
+    for round_ in range(runs):
+        log(f"  {fleet.name}: round {round_ + 1}/{runs}")
+        r = run_child([str(HERE / "parse_floor.py"), str(fleet.ndjson)])
+        floor_t.append(r.seconds)
+        floor_peak.append(r.peak_mb)
+        r = run_child(cli_argv(fleet, plain_out, fast=False))
+        plain_t.append(r.seconds)
+        plain_peak.append(r.peak_mb)
+        if fast:
+            r = run_child(cli_argv(fleet, fast_out, fast=True))
+            fast_t.append(r.seconds)
+            fast_peak.append(r.peak_mb)
+        r = run_child([str(HERE / "sql_peer.py"), str(fleet.ndjson), str(fleet.lookups), str(peer_out)])
+        peer_t.append(r.seconds)
+        peer_peak.append(r.peak_mb)
+    n = fleet.events
+    rows = [
+        Row("command line", "parse floor (json.loads per line)", fleet.name, median(floor_t), n / median(floor_t),
+            median(floor_peak)),
+        Row("command line", "mobile-ingress detect", fleet.name, median(plain_t), n / median(plain_t),
+            median(plain_peak), "parse floor",
+            median([p / f for p, f in zip(plain_t, floor_t)]),
+            f">= {PLAIN_TARGET_EPS:,} events/s", n / median(plain_t) >= PLAIN_TARGET_EPS),
+    ]  # fmt: skip
+    peer_rate = n / median(peer_t)
+    rows.append(Row("SQL peer", "DuckDB SQL chain", fleet.name, median(peer_t), peer_rate, median(peer_peak)))
+    rows.append(Row("SQL peer", "mobile-ingress detect vs peer", fleet.name, median(plain_t), None, None,
+                    "DuckDB peer", median([p / q for p, q in zip(plain_t, peer_t)])))  # fmt: skip
+    if fast:
+        ratio = median([f / q for f, q in zip(fast_t, peer_t)])
+        rows.append(Row("SQL peer", "mobile-ingress detect --fast", fleet.name, median(fast_t), n / median(fast_t),
+                        median(fast_peak), "DuckDB peer", ratio, f"<= {FAST_VS_PEER}x peer", ratio <= FAST_VS_PEER))  # fmt: skip
+        if fleet.events >= 1_000_000:
+            rows[-1].notes.append("fast reader")
+    # Same chains?
+    cli_chains = chains_of(plain_out)
+    peer_chains = chains_of(peer_out)
+    same = cli_chains == peer_chains
+    detail = f"{len(cli_chains)} chains, peer {len(peer_chains)}"
+    if not same:
+        detail += f" (only CLI {len(cli_chains - peer_chains)}, only peer {len(peer_chains - cli_chains)})"
+    check = Row("SQL peer", "same chains as the peer", fleet.name, against=detail, met=same)
+    rows.append(check)
+    if fast:
+        identical = plain_out.read_bytes() == fast_out.read_bytes()
+        rows.append(Row("command line", "--fast findings identical", fleet.name, met=identical,
+                        against="byte for byte"))  # fmt: skip
+    return rows
+
+
+# ----------------------------------------------------------------------------- the search command
+
+
+def scp_stream(fleet: fleets.Fleet) -> Path:
+    """The fleet's events, newest first, as the protocol v2 bytes splunkd sends (made once)."""
+    path = fleets.CACHE / f"scp-{fleet.name}.bin"
+    if path.exists():
+        return path
+    with open(fleet.ndjson, encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    records.sort(key=lambda r: float(r["_time"]), reverse=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as out:
+        out.write(scpv2.getinfo([], str(fleets.CACHE / "dispatch")))
+        for start in range(0, len(records), CHUNK):
+            chunk = records[start : start + CHUNK]
+            out.write(scpv2.execute(chunk, finished=start + CHUNK >= len(records)))
+    tmp.replace(path)
+    return path
+
+
+def app_dir(fleet: fleets.Fleet) -> Path:
+    """An app folder as Splunk has it: bin/ with the command, shipped lookups, the fleet's as _local."""
+    app = fleets.CACHE / f"app-{fleet.name}"
+    shutil.rmtree(app, ignore_errors=True)
+    (app / "lookups").mkdir(parents=True)
+    shutil.copytree(ROOT / "package" / "bin", app / "bin", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (ROOT / "package" / "lookups").glob("*.csv"):
+        shutil.copy(path, app / "lookups" / path.name)
+    for path in fleet.lookups.glob("*.csv"):
+        shutil.copy(path, app / "lookups" / f"{path.stem}_local.csv")
+    return app
+
+
+def bench_scp(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # type: ignore[no-untyped-def]
+    stream = scp_stream(fleet)
+    app = app_dir(fleet)
+    (fleets.CACHE / "dispatch").mkdir(exist_ok=True)
+    command, floor = [], []
+    command_peak, floor_peak = [], []
+    out = work / "scp.out"
+    for round_ in range(runs):
+        log(f"  search command {fleet.name}: round {round_ + 1}/{runs}")
+        r = run_child([str(HERE / "noop_command.py")], stdin=stream, stdout_file=out)
+        floor.append(r.seconds)
+        floor_peak.append(r.peak_mb)
+        r = run_child([str(app / "bin" / "ingresscorrelate.py")], stdin=stream, stdout_file=out)
+        command.append(r.seconds)
+        command_peak.append(r.peak_mb)
+    chunks = scpv2.parse_output(out.read_bytes())
+    errors = [c.metadata for c in chunks if c.metadata.get("error")]
+    if errors:
+        raise RuntimeError(f"ingresscorrelate failed: {errors[:1]}")
+    n = fleet.events
+    ratio = median([f / c for c, f in zip(command, floor)])  # records/s ratio = inverse time ratio
+    return [
+        Row("search command", "protocol floor (no-op streaming command)", fleet.name, median(floor),
+            n / median(floor), median(floor_peak)),
+        Row("search command", "ingresscorrelate, 50k-record chunks, newest first", fleet.name,
+            median(command), n / median(command), median(command_peak), "protocol floor", ratio,
+            f">= {SCP_TARGET} of floor", ratio >= SCP_TARGET),
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------- table
+
+
+def growth_rows(rows: list[Row], small: str, large: str, factor: float) -> list[Row]:
+    out = []
+    for measure in ("mobile-ingress detect", "mobile-ingress detect --fast"):
+        a = next((r for r in rows if r.measure == measure and r.size == small), None)
+        b = next((r for r in rows if r.measure == measure and r.size == large), None)
+        if a and b and a.seconds and b.seconds:
+            g = b.seconds / a.seconds
+            out.append(Row("growth", f"{measure}: time {small} -> {large}", f"x{factor:g} events", ratio=g,
+                           target=f"< {GROWTH_LIMIT}x", met=g < GROWTH_LIMIT,
+                           against=f"memory x{(b.peak_mb or 0) / (a.peak_mb or 1):.2f}"))  # fmt: skip
+        if b and b.peak_mb is not None and large == "10M":
+            out.append(Row("memory", f"{measure}: peak RSS", large, peak_mb=b.peak_mb,
+                           target=f"< {RSS_LIMIT_MB} MB", met=b.peak_mb < RSS_LIMIT_MB))  # fmt: skip
+    return out
+
+
+def render(rows: list[Row], console: Console, title: str) -> None:
+    table = Table(title=title)
+    for name in ("section", "measure", "events", "median s", "events/s", "peak RSS MB", "vs", "ratio",
+                 "target", "met"):  # fmt: skip
+        table.add_column(
+            name,
+            overflow="fold",
+            justify="right" if name in ("median s", "events/s", "peak RSS MB", "ratio") else "left",
+        )
+    for r in rows:
+        met = "" if r.met is None else ("[green]yes[/]" if r.met else "[red]no[/]")
+        table.add_row(
+            r.section, r.measure, r.size,
+            "" if r.seconds is None else f"{r.seconds:.2f}",
+            "" if r.rate is None else f"{r.rate:,.0f}",
+            "" if r.peak_mb is None else f"{r.peak_mb:.0f}",
+            r.against, "" if r.ratio is None else f"{r.ratio:.2f}", r.target, met,
+        )  # fmt: skip
+    console.print(table)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()
+    return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100k events only")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (median); default 3")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    console = Console(stderr=False, width=200)
+    log = lambda text: console.print(f"[dim]{text}[/]")  # noqa: E731
+    sizes = [100_000] if args.quick else [1_000_000, 10_000_000]
+    runs = args.runs or 3
+    started = time.perf_counter()
+    before = machine()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        for size in sizes:
+            fleet = fleets.fleet(size, log=log)
+            rows += bench_cli(fleet, runs, work, log)
+        scp_size = sizes[0]
+        rows += bench_scp(fleets.fleet(scp_size, log=log), runs, work, log)
+        if len(sizes) == 2:
+            rows += growth_rows(rows, fleets.label(sizes[0]), fleets.label(sizes[1]), sizes[1] / sizes[0])
+    title = f"mobile-ingress benchmarks ({'quick' if args.quick else 'full'}, median of {runs} runs)"
+    render(rows, console, title)
+    console.print(f"machine: {before} (before); {machine()} (after); {time.perf_counter() - started:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.__dict__ for r in rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
