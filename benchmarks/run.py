@@ -122,7 +122,7 @@ def chains_of(path: Path) -> set[tuple[object, ...]]:
     return chains
 
 
-def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # type: ignore[no-untyped-def]
+def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log, plain: bool = True) -> list[Row]:  # type: ignore[no-untyped-def]
     fast = fast_reader_available()
     floor_t, plain_t, fast_t, peer_t = [], [], [], []
     plain_peak, fast_peak, peer_peak, floor_peak = [], [], [], []
@@ -132,9 +132,10 @@ def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # 
         r = run_child([str(HERE / "parse_floor.py"), str(fleet.ndjson)])
         floor_t.append(r.seconds)
         floor_peak.append(r.peak_mb)
-        r = run_child(cli_argv(fleet, plain_out, fast=False))
-        plain_t.append(r.seconds)
-        plain_peak.append(r.peak_mb)
+        if plain:
+            r = run_child(cli_argv(fleet, plain_out, fast=False))
+            plain_t.append(r.seconds)
+            plain_peak.append(r.peak_mb)
         if fast:
             r = run_child(cli_argv(fleet, fast_out, fast=True))
             fast_t.append(r.seconds)
@@ -143,6 +144,8 @@ def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # 
         peer_t.append(r.seconds)
         peer_peak.append(r.peak_mb)
     n = fleet.events
+    if not plain:  # --no-plain: the fast reader alone stands for the command line
+        plain_t, plain_peak, plain_out = fast_t, fast_peak, fast_out
     rows = [
         Row("command line", "parse floor (json.loads per line)", fleet.name, median(floor_t), n / median(floor_t),
             median(floor_peak)),
@@ -152,9 +155,12 @@ def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # 
             f">= {PLAIN_TARGET_EPS:,} events/s", n / median(plain_t) >= PLAIN_TARGET_EPS),
     ]  # fmt: skip
     peer_rate = n / median(peer_t)
+    if not plain:
+        rows = rows[:1]
     rows.append(Row("SQL peer", "DuckDB SQL chain", fleet.name, median(peer_t), peer_rate, median(peer_peak)))
-    rows.append(Row("SQL peer", "mobile-ingress detect vs peer", fleet.name, median(plain_t), None, None,
-                    "DuckDB peer", median([p / q for p, q in zip(plain_t, peer_t)])))  # fmt: skip
+    if plain:
+        rows.append(Row("SQL peer", "mobile-ingress detect vs peer", fleet.name, median(plain_t), None, None,
+                        "DuckDB peer", median([p / q for p, q in zip(plain_t, peer_t)])))  # fmt: skip
     if fast:
         ratio = median([f / q for f, q in zip(fast_t, peer_t)])
         rows.append(Row("SQL peer", "mobile-ingress detect --fast", fleet.name, median(fast_t), n / median(fast_t),
@@ -170,7 +176,7 @@ def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # 
         detail += f" (only CLI {len(cli_chains - peer_chains)}, only peer {len(peer_chains - cli_chains)})"
     check = Row("SQL peer", "same chains as the peer", fleet.name, against=detail, met=same)
     rows.append(check)
-    if fast:
+    if fast and plain:
         identical = plain_out.read_bytes() == fast_out.read_bytes()
         rows.append(Row("command line", "--fast findings identical", fleet.name, met=identical,
                         against="byte for byte"))  # fmt: skip
@@ -298,10 +304,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100k events only")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (median); default 3")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--sizes", type=int, nargs="+", help="fleet sizes (default 1M and 10M; 100k with --quick)")
+    parser.add_argument("--scp-size", type=int, help="search command fleet (default the first size; 0: skip)")
+    parser.add_argument("--no-plain", action="store_true", help="the command line with --fast only")
+    parser.add_argument("--merge", nargs="+", metavar="JSON", help="print one table from earlier --json files")
     args = parser.parse_args(argv)
+    if args.merge:
+        merged = [Row(**row) for path in args.merge for row in json.loads(Path(path).read_text())]
+        merged = [r for r in merged if r.section != "growth" and r.section != "memory"]
+        sizes_seen = [s for s in ("100k", "1M", "10M") if any(r.size == s for r in merged)]
+        if "1M" in sizes_seen and "10M" in sizes_seen:
+            merged += growth_rows(merged, "1M", "10M", 10)
+        console = Console(width=200)
+        render(merged, console, "mobile-ingress benchmarks (merged runs)")
+        return 0
     console = Console(stderr=False, width=200)
     log = lambda text: console.print(f"[dim]{text}[/]")  # noqa: E731
-    sizes = [100_000] if args.quick else [1_000_000, 10_000_000]
+    sizes = args.sizes or ([100_000] if args.quick else [1_000_000, 10_000_000])
     runs = args.runs or 3
     started = time.perf_counter()
     before = machine()
@@ -310,9 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = Path(tmp)
         for size in sizes:
             fleet = fleets.fleet(size, log=log)
-            rows += bench_cli(fleet, runs, work, log)
-        scp_size = sizes[0]
-        rows += bench_scp(fleets.fleet(scp_size, log=log), runs, work, log)
+            rows += bench_cli(fleet, runs, work, log, plain=not args.no_plain)
+        scp_size = sizes[0] if args.scp_size is None else args.scp_size
+        if scp_size:
+            rows += bench_scp(fleets.fleet(scp_size, log=log), runs, work, log)
         if len(sizes) == 2:
             rows += growth_rows(rows, fleets.label(sizes[0]), fleets.label(sizes[1]), sizes[1] / sizes[0])
     title = f"mobile-ingress benchmarks ({'quick' if args.quick else 'full'}, median of {runs} runs)"
