@@ -27,10 +27,12 @@ pytest.importorskip("duckdb")
 
 CONFIG = Settings().with_values(SETTINGS)
 INVENTORY = [
-    {"device_id": "d1", "platform": "android", "ip": "10.0.0.11", "user": "", "first_seen": "", "last_seen": ""},
+    {"device_id": "d1", "platform": "android", "ip": "10.0.0.11", "user": "", "first_seen": "",
+     "last_seen": ""},
     {"device_id": "d3", "platform": "ios", "ip": "10.0.0.13", "user": "", "first_seen": "", "last_seen": ""},
     # two rows for one address: a flow from it is unresolved (skipped with that reason)
-    {"device_id": "d2", "platform": "android", "ip": "10.0.0.12", "user": "", "first_seen": "", "last_seen": ""},
+    {"device_id": "d2", "platform": "android", "ip": "10.0.0.12", "user": "", "first_seen": "",
+     "last_seen": ""},
     {"device_id": "old", "platform": "android", "ip": "10.0.0.12", "user": "", "first_seen": "",
      "last_seen": str(BASE + 10_000)},
 ]  # fmt: skip
@@ -145,11 +147,13 @@ def _bursts(devices: int, quiet_gap: int) -> list[str]:
                                      "device_id": f"d{d}", "app_id": "com.notes", "app_state": "foreground",
                                      "event_id": f"s{d}-{i}"}))  # fmt: skip
             lines.append(json.dumps({"_time": t + 1, "activity": "retrieval", "platform": "android",
-                                     "device_id": f"d{d}", "app_id": "com.notes", "url": "https://news.example/a.json",
-                                     "bytes_in": 20000, "event_id": f"r{d}-{i}"}))  # fmt: skip
-    lines.append(json.dumps({"_time": BASE + 20 * quiet_gap + 2, "activity": "file_create", "platform": "android",
-                             "device_id": "d0", "app_id": "com.notes", "file_path": "/data/data/com.notes/files/p.dex",
-                             "file_size": 20000, "event_id": "f0"}))  # fmt: skip
+                                     "device_id": f"d{d}", "app_id": "com.notes",
+                                     "url": "https://news.example/a.json", "bytes_in": 20000,
+                                     "event_id": f"r{d}-{i}"}))  # fmt: skip
+    lines.append(json.dumps({"_time": BASE + 20 * quiet_gap + 2, "activity": "file_create",
+                             "platform": "android", "device_id": "d0", "app_id": "com.notes",
+                             "file_path": "/data/data/com.notes/files/p.dex", "file_size": 20000,
+                             "event_id": "f0"}))  # fmt: skip
     return sorted(lines, key=lambda line: json.loads(line)["_time"])
 
 

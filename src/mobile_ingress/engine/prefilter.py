@@ -16,9 +16,9 @@ anchor (a staged file that may be risky, an iOS retrieval that may be a finding 
 a device an event farther than that from every anchor
 can matter only through the context it sets, and of those only the last setter of each context
 key before the next anchor's neighbourhood. (The reach is two windows and two skews: see
-`neighbourhood()`; `Settings.reach` is the correlator's wider batching bound.) A risky file that an allowed path suppresses for any
-retrieval (a row for every app or for its own app) anchors nothing, unless suppressed chains are
-written.
+`neighbourhood()`; `Settings.reach` is the correlator's wider batching bound.) A risky file that
+an allowed path suppresses for any retrieval (a row for every app or for its own app) anchors
+nothing, unless suppressed chains are written.
 """
 
 from __future__ import annotations
