@@ -40,7 +40,7 @@ def render_view(definition: dict[str, object]) -> str:
         raise DefinitionError("the definition contains ']]>', which would end its CDATA section")
     return (
         f'<dashboard version="2" theme="{THEME}">\n'
-        f"    <label>{escape(title[len(TITLE_PREFIX):])}</label>\n"
+        f"    <label>{escape(title[len(TITLE_PREFIX) :])}</label>\n"
         f"    <description>{escape(str(description))}</description>\n"
         f"    <definition><![CDATA[\n{body}\n    ]]></definition>\n"
         '    <meta type="hiddenElements"><![CDATA[\n'
