@@ -127,6 +127,13 @@ def test_the_shipped_mappings_load() -> None:
         "bro:conn:json",
         "bro:files:json",
         "bro:http:json",
+        "mdm:amapi:device",
+        "mdm:amapi:policy",
+        "mdm:amapi:usagelog",
+        "mdm:intune:app",
+        "mdm:intune:audit",
+        "mdm:intune:device",
+        "mdm:jamf:mobiledevice",
         "mobile:edr:telemetry",
         "suricata",
     ]

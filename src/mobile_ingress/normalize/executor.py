@@ -56,9 +56,13 @@ def apply(
     """The mapping's outputs for one parsed event; SPLUNK gives host and source (sourcetype is
     the mapping's)."""
     defaults = {**(splunk or {}), "sourcetype": mapping.sourcetype}
-    stamp = resolve(record, mapping.timestamp.field)
+    stamp = None
+    for name in mapping.timestamp.fields:
+        stamp = resolve(record, name)
+        if stamp is not None:
+            break
     if stamp is None or isinstance(stamp, list):
-        return Skip(f"missing timestamp ({mapping.timestamp.field})")
+        return Skip(f"missing timestamp ({' or '.join(mapping.timestamp.fields)})")
     fields: dict[str, object] = {"_time": stamp}
     for output in mapping.outputs:
         value = evaluate(output.expr, record, defaults)

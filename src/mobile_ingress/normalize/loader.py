@@ -240,7 +240,15 @@ def load_mapping(path: Path) -> Mapping:
     if time_kind == TimeFormat.ISO8601 and "time_format" not in ts:
         raise (where / "timestamp").error("an iso8601 timestamp needs its Splunk time_format")
     time_format = _str(ts.get("time_format", "%s.%6N"), where / "timestamp" / "time_format")
-    timestamp = Timestamp(_field_name(ts["field"], where / "timestamp" / "field"), time_kind, time_format)
+    # One field, or a list: the first field present gives the time (in props, TIME_PREFIX finds
+    # the first of their keys in the raw text, so list them in the order the records write them).
+    stamp_fields = ts["field"] if isinstance(ts["field"], list) else [ts["field"]]
+    if not stamp_fields:
+        raise (where / "timestamp" / "field").error("expected a field name or a non-empty list of them")
+    names = tuple(_field_name(f, where / "timestamp" / "field" / i) for i, f in enumerate(stamp_fields))
+    if any("{}" in name for name in names):
+        raise (where / "timestamp" / "field").error("a timestamp field cannot be multivalue")
+    timestamp = Timestamp(names[0], time_kind, time_format, names[1:])
 
     max_bytes = spec.get("max_event_bytes", DEFAULT_MAX_EVENT_BYTES)
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1000 <= max_bytes <= 10_000_000:

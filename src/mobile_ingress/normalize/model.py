@@ -33,6 +33,13 @@ class Timestamp:
     field: str
     format: TimeFormat
     time_format: str  # props.conf TIME_FORMAT
+    # Further fields, in order, for records without `field` (an MDM record with no time of its
+    # own takes its collection time); the first one present gives the time.
+    fallbacks: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.field, *self.fallbacks)
 
     @property
     def is_string(self) -> bool:

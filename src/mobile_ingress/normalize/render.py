@@ -45,7 +45,10 @@ def _alias_source(output: Output) -> str:
 def props_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list[tuple[str, str]]:
     """(key, value) pairs of the sourcetype's props.conf stanza, in a stable order."""
     stamp = mapping.timestamp
-    prefix = f'"{stamp.field}"\\s*:\\s*' + ('"' if stamp.is_string else "")
+    # The raw text names a nested field by its last key (`general.lastInventoryUpdateDate`).
+    keys = [name.rsplit(".", 1)[-1] for name in stamp.fields]
+    key = keys[0] if len(keys) == 1 else f"(?:{'|'.join(keys)})"
+    prefix = f'"{key}"\\s*:\\s*' + ('"' if stamp.is_string else "")
     settings = [
         ("SHOULD_LINEMERGE", "false"),
         ("LINE_BREAKER", "([\\r\\n]+)"),
@@ -232,7 +235,8 @@ def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Ite
             mapping.onboarding,
             "```",
             "",
-            f"Timestamp: `{mapping.timestamp.field}` ({mapping.timestamp.format.value},"
+            f"Timestamp: {' else '.join(f'`{name}`' for name in mapping.timestamp.fields)}"
+            f" ({mapping.timestamp.format.value},"
             f" `TIME_FORMAT = {mapping.timestamp.time_format}`). Events longer than {mapping.max_event_bytes}"
             " bytes are truncated by Splunk and skipped by `--raw`.",
             "",
