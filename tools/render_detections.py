@@ -95,7 +95,7 @@ def render_stanza(d: dict[str, Any]) -> list[str]:
         "realtime_schedule = 0",
         "is_visible = true",
     ]
-    if d.get("kind", "correlation") == "baseline":
+    if d.get("kind", "correlation") in ("baseline", "lookup_builder"):
         return lines
     notable, risk = d["notable"], d["risk"]
     label = d.get("label", d["name"])
