@@ -41,6 +41,23 @@ def lookup_rows(folder: Path, name: str) -> list[dict[str, str]]:
     return []
 
 
+def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
+    """Rows in one statement per thousand (DuckDB's executemany runs one statement per row)."""
+
+    def literal(value: object) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, (int, float)):
+            return repr(value)
+        return "'" + str(value).replace("'", "''") + "'"
+
+    for start in range(0, len(rows), 1000):
+        values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows[start : start + 1000])
+        con.execute(f"INSERT INTO {table} VALUES {values}")
+
+
 def load_lookups(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     risk = []
     for i, r in enumerate(lookup_rows(folder, "file_risk_patterns")):
@@ -49,17 +66,17 @@ def load_lookups(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
         regex = None if noext else "(?is)" + glob_regex(pattern)
         risk.append((i, r["platform"].strip().lower() or "*", r["field"].strip().lower(), regex, noext))
     con.execute("CREATE TABLE risk(pos INT, platform TEXT, field TEXT, regex TEXT, noext BOOL)")
-    con.executemany("INSERT INTO risk VALUES (?, ?, ?, ?, ?)", risk)
+    insert(con, "risk", risk)
     paths = [(r["platform"].strip().lower() or "*", r["app_id"].strip() or "*", "(?s)" + glob_regex(r["path_pattern"].strip()))
              for r in lookup_rows(folder, "allowed_paths")]  # fmt: skip
     con.execute("CREATE TABLE allowed_paths(platform TEXT, app_id TEXT, regex TEXT)")
-    con.executemany("INSERT INTO allowed_paths VALUES (?, ?, ?)", paths)
+    insert(con, "allowed_paths", paths)
     apps = [
         (r["platform"].strip().lower() or "*", r["app_id"].strip())
         for r in lookup_rows(folder, "allowed_apps")
     ]
     con.execute("CREATE TABLE allowed_apps(platform TEXT, app_id TEXT)")
-    con.executemany("INSERT INTO allowed_apps VALUES (?, ?)", apps)
+    insert(con, "allowed_apps", apps)
 
     def host_rows(name: str, column: str) -> list[tuple[object, ...]]:
         out = []
@@ -84,14 +101,14 @@ def load_lookups(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
         con.execute(
             f"CREATE TABLE {table}(kind TEXT, value TEXT, lo BIGINT, hi BIGINT, app_id TEXT, first_seen TEXT)"
         )
-        con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?)", host_rows(name, column))
+        insert(con, table, host_rows(name, column))
     inventory = [(r["device_id"].strip(), r["platform"].strip().lower() or None, r["ip"].strip() or None,
                   r["first_seen"].strip() or None, r["last_seen"].strip() or None)
                  for r in lookup_rows(folder, "device_inventory")]  # fmt: skip
     con.execute(
         "CREATE TABLE inventory(device_id TEXT, platform TEXT, ip TEXT, first_seen TEXT, last_seen TEXT)"
     )
-    con.executemany("INSERT INTO inventory VALUES (?, ?, ?, ?, ?)", inventory)
+    insert(con, "inventory", inventory)
 
 
 def _ip4(text: str) -> int | None:

@@ -366,8 +366,10 @@ class FastReader:
                     "last_seen DOUBLE)")  # fmt: skip
         rows = [(r.device_id, r.platform, r.ip, r.first_seen, r.last_seen)
                 for r in self.prefilter.rules.lookups.inventory]  # fmt: skip
-        if rows:
-            con.executemany("INSERT INTO inventory VALUES (?, ?, ?, ?, ?)", rows)
+        for start in range(0, len(rows), 1000):  # one statement per batch: executemany is row by row
+            batch = rows[start : start + 1000]
+            values = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in batch)
+            con.execute(f"INSERT INTO inventory VALUES {values}")
 
     # Reading: the plain reader's loop, parsing only the kept rows ----------------------------
 
@@ -399,6 +401,14 @@ class FastReader:
             raise FastReaderMismatch(f"{label}: DuckDB read {total} rows, the file has {row + 1} lines")
         if skipped:
             yield Raw(f"{label}:end", irrelevant=skipped)
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, float):
+        return repr(value) + "::DOUBLE"
+    return _q(str(value))
 
 
 def _check(reader: FastReader, raw: Raw, expected: float) -> None:
