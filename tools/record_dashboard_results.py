@@ -12,11 +12,11 @@ JSON file per dashboard: {"dashboard", "tokens", "now", "results": {id: {"fields
 tests/dashboards checks that each result's fields are exactly the fields its SPL produces.
 
 What the simulator does not model is filled in plainly and said so (docs/dashboards.md): each
-event's index, sourcetype and source (by who would log it: NSM flows `bro:http:json`, state
-events `mobile:mdm:state`, the rest `mobile:edr:telemetry`), the add-on's log lines (the engine's
-own skip and warning messages of the run stand in), CIM data model membership (an event is
-counted in a data set when it carries that data set's key fields), and Enterprise Security
-(present, so its link panel has rows).
+event's index, sourcetype and source (by who would log it, among the data macros' sourcetypes:
+NSM flows `bro:http:json`, device lock state `mdm:amapi:usagelog`, the rest
+`mobile:edr:telemetry`), the add-on's log lines (the engine's own skip and warning messages of
+the run stand in), CIM data model membership (an event is counted in a data set when it carries
+that data set's key fields), and Enterprise Security (present, so its link panel has rows).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ SCALAR_ELEMENTS = (
 INDEX = "mobile"
 # Sourcetype and source of an event, by who would log it (the simulator writes no sourcetype).
 EDR = ("mobile:edr:telemetry", "simulated:mtd/telemetry.json")
-MDM = ("mobile:mdm:state", "simulated:mdm/device_state.json")
+MDM = ("mdm:amapi:usagelog", "simulated:amapi/usagelogs")
 NSM = ("bro:http:json", "simulated:zeek/http.log")
 ES_VERSION = "(recorded preview)"
 LOG_SOURCE = "ingresscorrelate (engine messages of the recorded run)"
@@ -196,7 +196,8 @@ class Run:
 
 
 def source_of(event: Row) -> tuple[str, str]:
-    if event["activity"] == "state":
+    # The MDM usage logs carry the device lock state; app state comes from the EDR (macros.conf).
+    if event["activity"] == "state" and "device_locked" in event and "app_state" not in event:
         return MDM
     if "device_id" not in event:
         return NSM

@@ -127,3 +127,18 @@ def test_recording_is_deterministic(recorded_dir: Path, tmp_path: Path) -> None:
     twice = record_dashboard_results.record(tmp_path / "b", devices=12, hours=2, seed=3)
     for name, path in again.items():
         assert json.loads(path.read_text()) == json.loads(twice[name].read_text()), name
+
+
+def test_recorded_sourcetypes_are_ones_the_data_macros_name() -> None:
+    import re
+
+    import record_dashboard_results as rec
+
+    from ..splunk.test_knowledge_objects import read_conf
+    from .support import DEFAULT
+
+    macros = read_conf(DEFAULT / "macros.conf")
+    named = set()
+    for name in ("mobile_ingress_edr", "mobile_ingress_flow", "mobile_ingress_mdm"):
+        named |= set(re.findall(r'sourcetype="([^"]+)"', macros[name]["definition"]))
+    assert {rec.EDR[0], rec.MDM[0], rec.NSM[0]} <= named
