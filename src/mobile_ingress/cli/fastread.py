@@ -44,7 +44,7 @@ COLUMNS = (
     "dest_port", "url", "bytes_in", "retrieval_method", "file_path", "file_name", "file_size", "file_type",
     "load_method", "app_state", "device_locked", "recent_user_interaction",
 )  # fmt: skip
-MEMORY_LIMIT = "300MB"  # DuckDB spills to a temporary folder beyond this
+MEMORY_LIMIT = "1GB"  # DuckDB spills to a temporary folder beyond this
 
 
 class FastReaderMismatch(Exception):
@@ -165,7 +165,7 @@ def render_query(path: str, prefilter: Prefilter) -> str:
                   f"'BOOLEAN') AND ({_absent('recent_user_interaction')} OR "
                   f"recent_user_interaction_ty = 'BOOLEAN')")  # fmt: skip
     return f"""
-WITH src AS MATERIALIZED (
+WITH src AS (
   SELECT row_number() OVER () - 1 AS rid, {typed} FROM read_ndjson({_q(path)}, columns={{{columns}}},
     format='newline_delimited', ignore_errors=true, maximum_object_size=16777216)
 ), b AS (
