@@ -42,7 +42,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # slim writes a cache under ~/.config/slim; keep it (and anything else) out of the real home.
 SLIM_HOME := $(CURDIR)/.cache/slim-home
 
-PY_SOURCES := src tests tools additional_packaging.py package/bin
+PY_SOURCES := src tests tools benchmarks additional_packaging.py package/bin
 
 .PHONY: help setup libmagic test lint lint-src lint-app build package inspect slim-validate \
 	pytest icons clean demo render chromium dashboards-toolchain dashboards-build dashboards \

@@ -21,7 +21,12 @@ def _peak_kib() -> int:
 
 def main() -> None:
     report = sys.argv[1]
-    atexit.register(lambda: open(report, "w").write(f"{_peak_kib()}\n"))
+
+    def write_peak() -> None:
+        with open(report, "w") as handle:
+            handle.write(f"{_peak_kib()}\n")
+
+    atexit.register(write_peak)
     if sys.argv[2] == "-m":
         sys.argv = [sys.argv[3], *sys.argv[4:]]
         runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)

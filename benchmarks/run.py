@@ -70,8 +70,9 @@ def run_child(argv: Sequence[str], stdin: Path | None = None, stdout_file: Path 
     """Time a child process; its own peak RSS comes back through benchmarks/child.py."""
     with tempfile.NamedTemporaryFile("r", suffix=".peak") as report:
         command = [PY, str(HERE / "child.py"), report.name, *argv]
-        stdin_handle = open(stdin, "rb") if stdin else subprocess.DEVNULL
-        out_handle = open(stdout_file, "wb") if stdout_file else subprocess.PIPE
+        # Opened here, closed in the finally below: either may be a constant instead of a file.
+        stdin_handle = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
+        out_handle = open(stdout_file, "wb") if stdout_file else subprocess.PIPE  # noqa: SIM115
         try:
             start = time.perf_counter()
             done = subprocess.run(command, stdin=stdin_handle, stdout=out_handle, stderr=subprocess.PIPE)
@@ -147,24 +148,60 @@ def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log, plain: bool = Tru
     if not plain:  # --no-plain: the fast reader alone stands for the command line
         plain_t, plain_peak, plain_out = fast_t, fast_peak, fast_out
     rows = [
-        Row("command line", "parse floor (json.loads per line)", fleet.name, median(floor_t), n / median(floor_t),
-            median(floor_peak)),
-        Row("command line", "mobile-ingress detect", fleet.name, median(plain_t), n / median(plain_t),
-            median(plain_peak), "parse floor",
+        Row(
+            "command line",
+            "parse floor (json.loads per line)",
+            fleet.name,
+            median(floor_t),
+            n / median(floor_t),
+            median(floor_peak),
+        ),
+        Row(
+            "command line",
+            "mobile-ingress detect",
+            fleet.name,
+            median(plain_t),
+            n / median(plain_t),
+            median(plain_peak),
+            "parse floor",
             median([p / f for p, f in zip(plain_t, floor_t)]),
-            f">= {PLAIN_TARGET_EPS:,} events/s", n / median(plain_t) >= PLAIN_TARGET_EPS),
-    ]  # fmt: skip
+            f">= {PLAIN_TARGET_EPS:,} events/s",
+            n / median(plain_t) >= PLAIN_TARGET_EPS,
+        ),
+    ]
     peer_rate = n / median(peer_t)
     if not plain:
         rows = rows[:1]
     rows.append(Row("SQL peer", "DuckDB SQL chain", fleet.name, median(peer_t), peer_rate, median(peer_peak)))
     if plain:
-        rows.append(Row("SQL peer", "mobile-ingress detect vs peer", fleet.name, median(plain_t), None, None,
-                        "DuckDB peer", median([p / q for p, q in zip(plain_t, peer_t)])))  # fmt: skip
+        rows.append(
+            Row(
+                "SQL peer",
+                "mobile-ingress detect vs peer",
+                fleet.name,
+                median(plain_t),
+                None,
+                None,
+                "DuckDB peer",
+                median([p / q for p, q in zip(plain_t, peer_t)]),
+            )
+        )
     if fast:
         ratio = median([f / q for f, q in zip(fast_t, peer_t)])
-        rows.append(Row("SQL peer", "mobile-ingress detect --fast", fleet.name, median(fast_t), n / median(fast_t),
-                        median(fast_peak), "DuckDB peer", ratio, f"<= {FAST_VS_PEER}x peer", ratio <= FAST_VS_PEER))  # fmt: skip
+        rows.append(
+            Row(
+                "SQL peer",
+                "mobile-ingress detect --fast",
+                fleet.name,
+                median(fast_t),
+                n / median(fast_t),
+                median(fast_peak),
+                "DuckDB peer",
+                ratio,
+                f"<= {FAST_VS_PEER}x peer",
+                ratio <= FAST_VS_PEER,
+            )
+        )
         if fleet.events >= 1_000_000:
             rows[-1].notes.append("fast reader")
     # Same chains?
@@ -304,10 +341,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100k events only")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (median); default 3")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
-    parser.add_argument("--sizes", type=int, nargs="+", help="fleet sizes (default 1M and 10M; 100k with --quick)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", help="fleet sizes (default 1M and 10M; 100k with --quick)"
+    )
     parser.add_argument("--scp-size", type=int, help="search command fleet (default the first size; 0: skip)")
     parser.add_argument("--no-plain", action="store_true", help="the command line with --fast only")
-    parser.add_argument("--merge", nargs="+", metavar="JSON", help="print one table from earlier --json files")
+    parser.add_argument(
+        "--merge", nargs="+", metavar="JSON", help="print one table from earlier --json files"
+    )
     args = parser.parse_args(argv)
     if args.merge:
         merged = [Row(**row) for path in args.merge for row in json.loads(Path(path).read_text())]

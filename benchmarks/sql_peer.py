@@ -26,7 +26,27 @@ from mobile_ingress.engine.globs import glob_regex
 from mobile_ingress.engine.settings import Settings
 
 SHIPPED = Path(__file__).resolve().parents[1] / "package" / "lookups"
-EVENT_COLUMNS = ["_time", "activity", "platform", "device_id", "app_id", "event_id", "dest", "dest_ip", "url", "src_ip", "bytes_in", "retrieval_method", "file_path", "file_name", "file_size", "file_hash", "file_type", "target_path", "load_method"]
+EVENT_COLUMNS = [
+    "_time",
+    "activity",
+    "platform",
+    "device_id",
+    "app_id",
+    "event_id",
+    "dest",
+    "dest_ip",
+    "url",
+    "src_ip",
+    "bytes_in",
+    "retrieval_method",
+    "file_path",
+    "file_name",
+    "file_size",
+    "file_hash",
+    "file_type",
+    "target_path",
+    "load_method",
+]
 
 
 def lookup_rows(folder: Path, name: str) -> list[dict[str, str]]:
@@ -54,7 +74,9 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, 
         return "'" + str(value).replace("'", "''") + "'"
 
     for start in range(0, len(rows), 1000):
-        values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows[start : start + 1000])
+        values = ", ".join(
+            "(" + ", ".join(literal(v) for v in row) + ")" for row in rows[start : start + 1000]
+        )
         con.execute(f"INSERT INTO {table} VALUES {values}")
 
 
