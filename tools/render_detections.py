@@ -17,13 +17,13 @@ to date, so nobody edits the rendered stanzas by hand.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from rendered_files import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 DETECTIONS = ROOT / "detections"
@@ -288,21 +288,7 @@ def rendered() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a rendered file is stale")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, text in rendered().items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        stale.append(path)
-        if not args.check:
-            path.write_text(text, encoding="utf-8")
-    for path in stale:
-        verb = "stale" if args.check else "rendered"
-        print(f"render_detections: {verb}: {path.relative_to(ROOT)}", file=sys.stderr)
-    return 1 if stale and args.check else 0
+    return write_or_check("render_detections", __doc__.splitlines()[0], rendered, argv)
 
 
 if __name__ == "__main__":

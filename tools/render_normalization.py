@@ -14,10 +14,10 @@ transforms.conf is not touched: value maps render as `case()` EVALs, so no looku
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
+
+from rendered_files import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "package" / "default"
@@ -55,21 +55,7 @@ def rendered() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a rendered file is stale")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, text in rendered().items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        stale.append(path)
-        if not args.check:
-            path.write_text(text, encoding="utf-8")
-    for path in stale:
-        verb = "stale" if args.check else "rendered"
-        print(f"render_normalization: {verb}: {os.path.relpath(path, ROOT)}", file=sys.stderr)
-    return 1 if stale and args.check else 0
+    return write_or_check("render_normalization", __doc__.splitlines()[0], rendered, argv)
 
 
 if __name__ == "__main__":
