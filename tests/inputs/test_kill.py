@@ -26,6 +26,10 @@ from .fakeserver import Answer, FakeServer, Request, serving
 SCRIPT = Path(__file__).with_name("run_local.py")
 KILLS = 12
 PAGE_SIZE = 3
+# Records per world: enough pages that twelve interrupted runs cannot finish the work between them,
+# however fast the machine (a kill lands at most KILL_AFTER seconds into a run's first answer).
+RECORDS = 240
+KILL_AFTER = 0.15
 
 
 def slowed(server: FakeServer, delay: float) -> None:
@@ -39,17 +43,30 @@ def slowed(server: FakeServer, delay: float) -> None:
     server.handler = handle
 
 
+def counted(server: FakeServer) -> list[int]:
+    """A live count of the requests the server has answered."""
+    handler = server.handler
+    seen = [0]
+
+    def handle(request: Request) -> Answer:
+        seen[0] += 1
+        return handler(request)
+
+    server.handler = handle
+    return seen
+
+
 def jamf_world() -> tuple[Any, set[str], dict[str, Any]]:
-    fake = fake_jamf.FakeJamf([fake_jamf.device(n) for n in range(1, 31)])
+    fake = fake_jamf.FakeJamf([fake_jamf.device(n) for n in range(1, RECORDS + 1)])
     host = fake.server.url.split("//")[1]
-    ids = {f"jamf:{host}:mobiledevice:{n}:2026-11-20T10:00:00.000Z" for n in range(1, 31)}
+    ids = {f"jamf:{host}:mobiledevice:{n}:2026-11-20T10:00:00.000Z" for n in range(1, RECORDS + 1)}
     return fake, ids, {}
 
 
 def intune_world() -> tuple[Any, set[str], dict[str, Any]]:
     fake = fake_graph.FakeGraph()
     start = time.time() - 3 * 86400
-    fake.audit = [fake_graph.audit_event(n, timeutil.iso(start + 600 * n)) for n in range(30)]
+    fake.audit = [fake_graph.audit_event(n, timeutil.iso(start + 600 * n)) for n in range(RECORDS)]
     ids = {f"intune:{fake_graph.TENANT}:auditEvent:{e['id']}" for e in fake.audit}
     return fake, ids, {"streams": ["auditEvents"]}
 
@@ -57,11 +74,12 @@ def intune_world() -> tuple[Any, set[str], dict[str, Any]]:
 def amapi_world() -> tuple[Any, set[str], dict[str, Any]]:
     fake = fake_google.FakeGoogle()
     fake.messages = [
-        fake_google.message(n, "USAGE_LOGS", fake_google.usage_batch(n, 0, 3)) for n in range(1, 11)
+        fake_google.message(n, "USAGE_LOGS", fake_google.usage_batch(n, 0, 3))
+        for n in range(1, RECORDS // 3 + 1)
     ]
     ids = {
         f"amapi:{fake_google.ENTERPRISE}/devices/3a{n:014x}:usagelog:{1000 + i}"
-        for n in range(1, 11)
+        for n in range(1, RECORDS // 3 + 1)
         for i in range(3)
     }
     return fake, ids, {"streams": ["usageLogs"]}
@@ -86,6 +104,7 @@ def test_killed_at_random_moments_nothing_is_lost_and_repeats_stay_in_the_in_fli
 ) -> None:
     fake, expected, extra = WORLDS[provider]()
     slowed(fake.server, 0.01)
+    requests = counted(fake.server)
     out = tmp_path / "events.ndjson"
     config = {
         "provider": provider,
@@ -115,10 +134,16 @@ def test_killed_at_random_moments_nothing_is_lost_and_repeats_stay_in_the_in_fli
                 in_flight = {
                     e["id"] for e in before if (e["run"], e["batch"]) == (last["run"], last["batch"])
                 }
+            asked = requests[0]
             process = subprocess.Popen(
                 [sys.executable, str(SCRIPT), str(config_file)], stderr=subprocess.DEVNULL
             )
-            time.sleep(rng.uniform(0.15, 0.6))
+            # Time the kill from the run's first request, not from the start of the interpreter,
+            # whose start-up time depends on the machine's load.
+            deadline = time.monotonic() + 30
+            while requests[0] == asked and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, KILL_AFTER))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 interrupted += 1
@@ -136,7 +161,7 @@ def test_killed_at_random_moments_nothing_is_lost_and_repeats_stay_in_the_in_fli
         runs.append((final.pid, in_flight))
     assert final.returncode == 0, stderr[-2000:]
     written = lines(out)
-    assert interrupted >= KILLS // 2, f"only {interrupted} kills landed inside a run"
+    assert interrupted >= KILLS - 1, f"only {interrupted} kills landed inside a run"
     # Every event carries its source id, the same one the line names.
     assert all(e["event"]["mobile_ingress"]["source_id"] == e["id"] for e in written)
     # No loss: everything the server has was written.
