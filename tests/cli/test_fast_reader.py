@@ -122,7 +122,9 @@ def test_the_fast_reader_gives_the_same_findings_as_the_plain_reader(
 
 
 @PROPERTY
-@given(fleets(max_size=80), st.randoms(use_true_random=False), st.booleans(), st.booleans())
+@given(
+    fleets(max_size=80, repeated_ids=True), st.randoms(use_true_random=False), st.booleans(), st.booleans()
+)
 def test_the_fast_reader_reports_the_same_skips_and_warnings_on_untidy_input(
     events: list[dict[str, Any]], rnd: Any, ascending: bool, suppressed: bool
 ) -> None:

@@ -43,7 +43,7 @@ LOOKUPS: dict[str, list[dict[str, Any]]] = {
 
 
 @st.composite
-def event(draw: st.DrawFn, index: int) -> dict[str, Any]:
+def event(draw: st.DrawFn, index: int, repeated_ids: bool = False) -> dict[str, Any]:
     device = draw(st.sampled_from(sorted(DEVICES)))
     platform = DEVICES[device]
     ios = platform == "ios"
@@ -59,6 +59,9 @@ def event(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "device_id": device,
         "event_id": f"e{index}",
     }
+    if repeated_ids and draw(st.booleans()):
+        # A few ids shared by events of different content: the duplicate rule by event id.
+        out["event_id"] = f"r{draw(st.integers(0, 1))}"
     if app is not None:
         out["app_id"] = app
     if activity == "retrieval":
@@ -96,6 +99,8 @@ def event(draw: st.DrawFn, index: int) -> dict[str, Any]:
 
 
 @st.composite
-def fleets(draw: st.DrawFn, min_size: int = 1, max_size: int = 60) -> list[dict[str, Any]]:
+def fleets(
+    draw: st.DrawFn, min_size: int = 1, max_size: int = 60, repeated_ids: bool = False
+) -> list[dict[str, Any]]:
     size = draw(st.integers(min_size, max_size))
-    return [draw(event(i)) for i in range(size)]
+    return [draw(event(i, repeated_ids)) for i in range(size)]

@@ -22,7 +22,7 @@ TABLES = make_lookups(LOOKUPS)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(fleets(), st.randoms(use_true_random=False), st.booleans())
+@given(fleets(repeated_ids=True), st.randoms(use_true_random=False), st.booleans())
 def test_shuffled_ascending_and_descending_input_give_the_same_findings(
     events: list[dict[str, Any]], rnd: Any, suppressed: bool
 ) -> None:
@@ -35,8 +35,8 @@ def test_shuffled_ascending_and_descending_input_give_the_same_findings(
         assert result == reference
 
 
-@PROPERTY
-@given(fleets(), st.booleans())
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fleets(repeated_ids=True), st.booleans())
 def test_the_prefilter_never_changes_the_findings(events: list[dict[str, Any]], suppressed: bool) -> None:
     results = []
     for use_prefilter in (True, False):

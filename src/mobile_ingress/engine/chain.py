@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .events import CONTEXT_FIELDS, IN_PROCESS_LOADS, Event
+from .events import CONTEXT_FIELDS, IN_PROCESS_LOADS, Event, sort_events
 from .findings import ANALYTIC_BY_PLATFORM, STAGES, Confidence, Finding, ordered
 from .paths import is_under
 from .rules import Rules, app_relation
@@ -90,11 +90,11 @@ def queries_for(events: Sequence[Event], app_id: str | None) -> list[ContextQuer
 
 
 class DeviceWindow:
-    def __init__(self, events: Sequence[Event], rules: Rules) -> None:
+    def __init__(self, events: Sequence[Event], rules: Rules, dropped: Sequence[Event] = ()) -> None:
         self.rules = rules
         self.window = rules.settings.time_window
         self.skew = rules.settings.clock_skew
-        self.live = self._dedupe(events)
+        self.live = self._dedupe(events, dropped)
         self.retrievals = [e for e in self.live if e.activity == "retrieval"]
         self.retrieval_times = [e.time for e in self.retrievals]
         self.by_app_dest: dict[tuple[str | None, str], list[Event]] = {}
@@ -115,19 +115,35 @@ class DeviceWindow:
             carriers = [e for e in self.live if getattr(e, name) is not None]
             self.context[name] = ([e.time for e in carriers], carriers)
 
-    def _dedupe(self, events: Sequence[Event]) -> list[Event]:
+    def _dedupe(self, events: Sequence[Event], dropped: Sequence[Event] = ()) -> list[Event]:
         """Section 1 duplicates: same event_id and activity, or identical content, within the
-        window after another: the earliest (by position) counts."""
+        window after another: the earliest (by position) counts.
+
+        `dropped` are events the prefilter left out that carry an event_id: they still make a later
+        event with their id and activity a duplicate. (Never one with their content: the prefilter
+        decides from content, so an event with a dropped event's content is dropped too.)"""
+        sequence: Sequence[Event] = events
+        tombstones: set[int] = set()
+        if dropped:
+            keys = {(e.event_id, e.activity) for e in events if e.event_id is not None}
+            shared = [d for d in dropped if (d.event_id, d.activity) in keys]
+            if shared:
+                tombstones = {id(d) for d in shared}
+                merged = [*events, *shared]
+                sort_events(merged)
+                sequence = merged
         last_by_id: dict[tuple[str, str], float] = {}
         last_by_content: dict[tuple[object, ...], float] = {}
         live = []
-        for e in events:
+        for e in sequence:
             duplicate = False
             if e.event_id is not None:
                 key = (e.event_id, e.activity)
                 seen = last_by_id.get(key)
                 duplicate = seen is not None and e.time - seen <= self.window
                 last_by_id[key] = e.time
+                if tombstones and id(e) in tombstones:
+                    continue
             content = e.content
             seen = last_by_content.get(content)
             if seen is not None and e.time - seen <= self.window:

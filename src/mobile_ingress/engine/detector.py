@@ -89,6 +89,8 @@ class Detector:
     def add_event(self, event: Event) -> None:
         if self.use_prefilter and not self.prefilter.matters(event):
             self.report.filtered += 1
+            if event.event_id is not None:
+                self.correlator.add_dropped(event)
             return
         self.report.kept += 1
         self._collect(self.correlator.add(event))

@@ -47,6 +47,8 @@ class Correlator:
         self.with_suppressed = with_suppressed
         self.reach = self.settings.reach
         self.buffer: dict[str, list[Event]] = {}
+        self.dropped: dict[str, list[Event]] = {}  # see add_dropped
+        self.folded = -math.inf  # ASC: context of events below this is in `base`
         self.retained = 0
         self.max_retained = 0
         self.t_max = -math.inf
@@ -62,10 +64,7 @@ class Correlator:
 
     def add(self, event: Event) -> list[Finding]:
         t = event.time
-        if self.order == Order.ASC and t < self.frontier:
-            raise OrderViolation(f"event at {t} arrived after events up to {self.frontier} were final")
-        if self.order == Order.DESC and t > self.frontier:
-            raise OrderViolation(f"event at {t} arrived after events down to {self.frontier} were final")
+        self._check_order(t)
         self.buffer.setdefault(event.device_id, []).append(event)
         self.retained += 1
         if self.retained > self.max_retained:
@@ -75,11 +74,26 @@ class Correlator:
         if t < self.t_min:
             self.t_min = t
         if self.order == Order.ASC and self.t_max - self.reach - self.done >= BLOCK_REACHES * self.reach:
-            return self._batch(self.done, self.t_max - self.reach, floor=-math.inf)
+            return self._batch(self.done, self.t_max - self.reach, floor=self._folded_floor())
         if self.order == Order.DESC and self.done - (self.t_min + self.reach) >= BLOCK_REACHES * self.reach:
             lo = math.nextafter(self.t_min + self.reach, math.inf)
-            return self._batch(lo, self.done, floor=self.t_min)
+            # A context carrier within a window above the oldest event seen may still turn out to
+            # be a duplicate of an older event not yet seen: only those above that are trusted.
+            return self._batch(lo, self.done, floor=self.t_min + self.settings.time_window)
         return []
+
+    def add_dropped(self, event: Event) -> None:
+        """An event the prefilter dropped that carries an event_id: it correlates with nothing, but
+        a later event with its id and activity within the window is still its duplicate, so it is
+        kept (as long as an event would be) for the duplicate rule alone."""
+        self._check_order(event.time)
+        self.dropped.setdefault(event.device_id, []).append(event)
+
+    def _check_order(self, t: float) -> None:
+        if self.order == Order.ASC and t < self.frontier:
+            raise OrderViolation(f"event at {t} arrived after events up to {self.frontier} were final")
+        if self.order == Order.DESC and t > self.frontier:
+            raise OrderViolation(f"event at {t} arrived after events down to {self.frontier} were final")
 
     def finish(self) -> list[Finding]:
         if self.finished:
@@ -88,7 +102,7 @@ class Correlator:
         if self.order == Order.DESC:
             out = self._batch(-math.inf, self.done, floor=-math.inf)
         else:
-            out = self._batch(self.done, math.inf, floor=-math.inf)
+            out = self._batch(self.done, math.inf, floor=self._folded_floor())
         for protos in self.pending.values():
             for proto in protos:
                 for query in proto.queries:
@@ -107,7 +121,7 @@ class Correlator:
         windows: dict[str, DeviceWindow] = {}
         for device, events in self.buffer.items():
             sort_events(events)
-            window = windows[device] = DeviceWindow(events, self.rules)
+            window = windows[device] = DeviceWindow(events, self.rules, self.dropped.get(device, ()))
             for _, proto in window.chains(lo, hi, self.with_suppressed):
                 self._resolve(proto, window, device, floor)
                 ready.append(proto)
@@ -135,7 +149,7 @@ class Correlator:
             finding = self._finalize(proto)
             if finding is not None:
                 out.append(finding)
-        self._evict(lo, hi)
+        self._evict(lo, hi, windows)
         if self.order == Order.DESC:
             self.done, self.frontier = lo, self.t_min
         else:
@@ -153,29 +167,48 @@ class Correlator:
                 app = query.app_id if query.field in APP_KEYED else None
                 query.settle(self.base.get((device, query.field, app)))
 
-    def _evict(self, lo: float, hi: float) -> None:
+    def _folded_floor(self) -> float:
+        """Context carriers below the fold are read from `base`, not from the window (ASC)."""
+        return math.nextafter(self.folded, -math.inf)
+
+    def _evict(self, lo: float, hi: float, windows: dict[str, DeviceWindow]) -> None:
+        """Drop events no rule can reach any more. Ascending, the context set by the live (not
+        duplicate) ones among them is folded into `base`, and a window of them stays as the
+        history the duplicate rule needs for the events after them."""
         if self.order == Order.ANY:
             return
+        cut = hi - self.reach if self.order == Order.ASC else lo + self.reach
+        margin = cut - self.settings.time_window
         for device in list(self.buffer):
             events = self.buffer[device]
             if self.order == Order.ASC:
-                cut = hi - self.reach
-                old = [e for e in events if e.time < cut]
-                keep = [e for e in events if e.time >= cut]
-                for e in old:  # already sorted by position: the latest value wins
-                    for name in CONTEXT_FIELDS:
-                        value = getattr(e, name)
-                        if value is not None:
-                            app = e.app_id if name in APP_KEYED else None
-                            self.base[(device, name, app)] = value
+                live = {id(e) for e in windows[device].live} if device in windows else set()
+                for e in events:  # already sorted by position: the latest value wins
+                    if self.folded <= e.time < cut and id(e) in live:
+                        for name in CONTEXT_FIELDS:
+                            value = getattr(e, name)
+                            if value is not None:
+                                app = e.app_id if name in APP_KEYED else None
+                                self.base[(device, name, app)] = value
+                keep = [e for e in events if e.time >= margin]
             else:
-                cut = lo + self.reach
                 keep = [e for e in events if e.time < cut]
             self.retained -= len(events) - len(keep)
             if keep:
                 self.buffer[device] = keep
             else:
                 del self.buffer[device]
+        for device in list(self.dropped):
+            if self.order == Order.ASC:
+                kept = [e for e in self.dropped[device] if e.time >= margin]
+            else:
+                kept = [e for e in self.dropped[device] if e.time < cut]
+            if kept:
+                self.dropped[device] = kept
+            else:
+                del self.dropped[device]
+        if self.order == Order.ASC:
+            self.folded = cut
 
     # iOS retrieval-only grouping -------------------------------------------------------------
 
