@@ -186,10 +186,13 @@ WITH src AS (
     CASE WHEN {_str("app_id")} AND {_val("app_id")} <> '' THEN {_val("app_id")} END AS app,
     {_absent("event_id")} AS eid_absent, {_str("event_id")} AS eid_str,
     CASE WHEN {_str("event_id")} THEN NULLIF(trim({_val("event_id")}), '') END AS eid,
-    CASE WHEN dest_ty = 'VARCHAR' AND (regexp_full_match(dest_v, {_q(HOST)}) OR {_ipv4_not_loopback("dest")})
+    CASE WHEN {act} = 'retrieval' AND dest_ty = 'VARCHAR'
+              AND (regexp_full_match(dest_v, {_q(HOST)}) OR {_ipv4_not_loopback("dest")})
          THEN lower(rtrim({_val("dest")}, '.')) END AS rdest_given,
     CASE WHEN src_ip_ty = 'VARCHAR' AND regexp_full_match(src_ip_v, {_q(IPV4)}) THEN src_ip_v END AS sip,
     {_absent("src_ip")} AS sip_absent,
+    -- the address checks cost regular expressions: only retrievals need them (NULL elsewhere)
+    CASE WHEN {act} = 'retrieval' THEN
     (({_str("dest")} AND (regexp_full_match({_val("dest")}, {_q(HOST)}) OR {_ipv4_not_loopback("dest")}))
       OR ({_absent("dest")} AND {_str("url")} AND regexp_full_match({_val("url")}, {_q(URL)}))
       OR ({_absent("dest")} AND {_absent("url")} AND {_ipv4_not_loopback("dest_ip")}))
@@ -197,7 +200,7 @@ WITH src AS (
     AND ({_absent("dest_ip")} OR {_ipv4_not_loopback("dest_ip")})
     AND {_num_ok("dest_port")} AND {_num_ok("bytes_in")}
     AND ({_absent("retrieval_method")} OR ({_str("retrieval_method")} AND {_val("retrieval_method")} IN
-         {_in(sorted(RETRIEVAL_METHODS))})) AS retrieval_ok,
+         {_in(sorted(RETRIEVAL_METHODS))})) END AS retrieval_ok,
     CASE WHEN {_str("file_path")} THEN {_val("file_path")} END AS fpath,
     {_str("file_path")} AND trim({_val("file_path")}) <> '' AS path_ok,
     ({_absent("file_name")} OR {_str("file_name")}) AND ({_absent("file_type")} OR {_str("file_type")})
@@ -225,6 +228,10 @@ WITH src AS (
     COALESCE(b.fname_given, regexp_extract(b.fpath, '[^/]*$')) AS fname,
     CASE WHEN b.act = 'retrieval' THEN b.rdest_given END AS rdest
   FROM b LEFT JOIN inv ON b.dev_absent AND b.sip = inv.ip
+), rep AS (
+  -- (event id, activity) pairs on more than one row (rows without an id or activity count as one
+  -- pair): no duplicate rule can depend on a line left out. A grouping, not a window over c's rows.
+  SELECT eid AS r_eid, act AS r_act, TRUE AS r_hit FROM c GROUP BY eid, act HAVING count(*) > 1
 ), d AS (
   SELECT *,
     act = 'file_create' AND fpath IS NOT NULL AND fpath = trim(fpath)
@@ -238,8 +245,8 @@ WITH src AS (
       AND CASE WHEN act = 'retrieval' THEN retrieval_ok
                WHEN act IN {file_acts} THEN path_ok AND app IS NOT NULL AND file_ok AND load_ok
                ELSE TRUE END AS clean,
-    count(*) OVER (PARTITION BY eid, act) > 1 AS repeated
-  FROM c
+    COALESCE(r_hit, FALSE) AS repeated
+  FROM c LEFT JOIN rep ON eid IS NOT DISTINCT FROM r_eid AND act IS NOT DISTINCT FROM r_act
 ), e AS MATERIALIZED (
   SELECT rid, t, act, dev, dev_given, app, clean, repeated, eid_absent, eid_str, c_state, c_locked, c_rui,
     CASE
@@ -341,6 +348,9 @@ class FastReader:
         with tempfile.TemporaryDirectory(prefix="mobile-ingress-duckdb-") as spill:
             try:
                 con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
+                # The planner underestimates the anchors (a handful per device) and joins each row
+                # to them in a nested loop: at 1M events that loop was a third of the query.
+                con.execute("SET asof_loop_join_threshold = 0")
                 self._inventory(con)
                 result = con.execute(render_query(os.path.abspath(path), self.prefilter))
                 counts = {rid: t for rid, t in result.fetchmany(3)}
