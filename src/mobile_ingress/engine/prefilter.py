@@ -1,7 +1,11 @@
 """The prefilter: one declarative, per-event predicate that says whether an event can matter.
 
 It is exact: the engine applies it itself before correlating, so applying it (or any looser form
-of it, such as the Splunk base search) earlier never changes the findings. An event can matter when
+of it) earlier never changes the findings. One rule reaches past it: a dropped event still makes a
+later event with its `event_id` and activity a duplicate, so the engine keeps the dropped events
+that carry an id for that rule alone (`Correlator.add_dropped`). A reader that leaves events out
+must keep every event whose id repeats (the fast reader does); the SPL base search cannot know, so
+in Splunk such a later event counts (docs/splunk.md). An event can matter when
 - its activity is `state`, `unpack`, `load` or `handoff` (context and follow-on stages), or
 - it carries a context field (`app_state`, `device_locked`, `recent_user_interaction`), or
 - it is a `file_create` that matches a risk pattern of its platform, or
