@@ -303,6 +303,14 @@ def spl_const(value: str | int | float) -> str:
     return spl_string(value) if isinstance(value, str) else repr(value)
 
 
+def _spl_case(subject: str, branches: list[tuple[str, str]], default: str | None) -> str:
+    """`case()` over the subject's values (Map and Switch): each key to its SPL result."""
+    parts = [f"{subject}=={spl_string(key)}, {result}" for key, result in branches]
+    if default is not None:
+        parts.append(f"true(), {default}")
+    return f"case({', '.join(parts)})"
+
+
 def to_spl(expr: Expr) -> str:
     """The `eval` expression with the same meaning."""
     if isinstance(expr, Field):
@@ -315,17 +323,12 @@ def to_spl(expr: Expr) -> str:
         otherwise = to_spl(expr.otherwise) if expr.otherwise is not None else "null()"
         return f"if(isnotnull({spl_field(expr.field)}), {to_spl(expr.then)}, {otherwise})"
     if isinstance(expr, Map):
-        subject = to_spl(expr.of)
-        parts = [f"{subject}=={spl_string(k)}, {spl_string(v)}" for k, v in expr.values]
-        if expr.default is not None:
-            parts.append(f"true(), {spl_string(expr.default)}")
-        return f"case({', '.join(parts)})"
+        values = [(k, spl_string(v)) for k, v in expr.values]
+        default = None if expr.default is None else spl_string(expr.default)
+        return _spl_case(to_spl(expr.of), values, default)
     if isinstance(expr, Switch):
-        subject = to_spl(expr.on)
-        parts = [f"{subject}=={spl_string(k)}, {to_spl(e)}" for k, e in expr.cases]
-        if expr.default is not None:
-            parts.append(f"true(), {to_spl(expr.default)}")
-        return f"case({', '.join(parts)})"
+        cases = [(k, to_spl(e)) for k, e in expr.cases]
+        return _spl_case(to_spl(expr.on), cases, None if expr.default is None else to_spl(expr.default))
     args = [to_spl(a) for a in expr.args]
     func = expr.func
     if func == Func.COALESCE:
