@@ -36,6 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from mobile_ingress.engine.findings import FIELDS
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "package" / "default"
 SHIPPED_LOOKUPS = ROOT / "package" / "lookups"
@@ -358,50 +360,13 @@ def ds_overview_table(run: Run) -> Table:
 
 # ------------------------------------------------------------------------- finding dashboard
 
-FOCUS_FIELDS = [
-    "finding_id",
-    "analytic_id",
-    "platform",
-    "device_id",
-    "user",
-    "app_id",
-    "dest",
-    "dest_ip",
-    "url",
-    "bytes_in",
-    "file_path",
-    "file_hash",
-    "file_type",
-    "risk_class",
-    "stages",
-    "context",
-    "first_time",
-    "last_time",
-    "delta_seconds",
-    "risk_score",
-    "severity",
-    "confidence",
-    "explanation",
-]
+# The finding panels show the contract's fields in the contract's order (engine.findings.FIELDS),
+# less what they leave out: the fixed ATT&CK ids and the evidence list (the events panel shows it).
+FOCUS_FIELDS = [name for name in FIELDS if name not in ("detection_strategy", "technique_id", "evidence")]
+# The detail panel: the explanation first, then what the finding is about, its id last.
 DETAIL_FIELDS = [
     "explanation",
-    "platform",
-    "device_id",
-    "user",
-    "app_id",
-    "dest",
-    "dest_ip",
-    "url",
-    "bytes_in",
-    "file_path",
-    "file_hash",
-    "file_type",
-    "risk_class",
-    "stages",
-    "context",
-    "first_time",
-    "last_time",
-    "delta_seconds",
+    *FIELDS[FIELDS.index("platform") : FIELDS.index("delta_seconds") + 1],
     "finding_id",
 ]
 EVENT_FIELDS = [
