@@ -13,8 +13,10 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.standin_http import JsonHandler, local_server
+from tests.standin_http import serving as serve_http
 
 
 @dataclass
@@ -67,7 +69,7 @@ class FakeServer:
         self.lock = threading.Lock()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             protocol_version = "HTTP/1.1"
 
             def _handle(self) -> None:
@@ -109,23 +111,9 @@ class FakeServer:
             do_GET = do_POST = _handle
 
             def _send(self, answer: Answer) -> None:
-                data = answer.raw if answer.raw is not None else json.dumps(answer.body).encode()
-                try:
-                    self.send_response(answer.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in answer.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout): nothing to do
+                self.send_json(answer.status, answer.body, answer.headers, answer.raw)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = local_server(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def _take_fault(self, request: Request) -> Fault | None:
@@ -147,10 +135,5 @@ class FakeServer:
 
 @contextmanager
 def serving(server: FakeServer) -> Iterator[FakeServer]:
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_http(server.server):
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()

@@ -26,11 +26,8 @@ if str(BIN) not in sys.path:
 @pytest.fixture
 def stand_in() -> Iterator[StandIn]:
     server = StandIn()
-    server.start()
-    try:
+    with server.serving():
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

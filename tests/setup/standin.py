@@ -15,23 +15,21 @@ answers 503 for a path in `failing`.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from tests.splunk.test_knowledge_objects import read_conf
+from tests.standin_http import JsonHandler, local_server, serving
+from tests.standin_http import messages as _messages
 
 APP = "TA-mobile-ingress"
 SESSION_KEY = "stand-in-session-key"
 PREFIX = f"/servicesNS/nobody/{APP}/"
 DATA = "storage/collections/data/"
 DEFAULT = Path(__file__).resolve().parents[2] / "package" / "default"
-
-
-def _messages(kind: str, text: str) -> dict[str, object]:
-    return {"messages": [{"type": kind, "text": text}]}
 
 
 class StandIn:
@@ -48,7 +46,7 @@ class StandIn:
         self._next_key = 0
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 self._route("GET")
 
@@ -62,29 +60,18 @@ class StandIn:
                 path = self.path.split("?", 1)[0]
                 stand_in.requests.append((method, unquote(path)))
                 if self.headers.get("Authorization") != f"Splunk {SESSION_KEY}":
-                    return self._send(401, _messages("WARN", "call not properly authenticated"))
+                    return self.send_json(401, _messages("WARN", "call not properly authenticated"))
                 if not path.startswith(PREFIX):
-                    return self._send(404, _messages("ERROR", "Not Found"))
+                    return self.send_json(404, _messages("ERROR", "Not Found"))
                 rest = path[len(PREFIX) :]
                 if any(rest.startswith(f) for f in stand_in.failing):
-                    return self._send(503, _messages("ERROR", "KV Store is initializing"))
+                    return self.send_json(503, _messages("ERROR", "KV Store is initializing"))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, answer = stand_in.answer(method, rest, body, self.headers.get("Content-Type", ""))
-                self._send(status, answer)
+                self.send_json(status, answer)
 
-            def _send(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = local_server(Handler)
         self.port = self.server.server_address[1]
         self.uri = f"http://127.0.0.1:{self.port}"
 
@@ -148,9 +135,5 @@ class StandIn:
     def writes(self) -> list[tuple[str, str]]:
         return [(m, p) for m, p in self.requests if m != "GET"]
 
-    def start(self) -> None:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def serving(self) -> AbstractContextManager[ThreadingHTTPServer]:
+        return serving(self.server)

@@ -5,15 +5,14 @@ for an unknown collection, `Authorization: Splunk <session key>`)."""
 from __future__ import annotations
 
 import csv
-import json
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.standin_http import JsonHandler, local_server, messages, serving
 
 from . import scp
 from .support import SHIPPED, as_splunk, chunks_of, cli_findings, from_row
@@ -23,10 +22,6 @@ SESSION_KEY = "stand-in-session-key"
 PREFIX = f"/servicesNS/nobody/{APP}/storage/collections/data/"
 
 
-def _messages(kind: str, text: str) -> dict[str, object]:
-    return {"messages": [{"type": kind, "text": text}]}
-
-
 class StandIn:
     def __init__(self) -> None:
         self.collections: dict[str, list[dict[str, Any]]] = {}
@@ -34,31 +29,20 @@ class StandIn:
         self.requests: list[str] = []
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 stand_in.requests.append(path)
                 if self.headers.get("Authorization") != f"Splunk {SESSION_KEY}":
-                    return self._send(401, _messages("WARN", "call not properly authenticated"))
+                    return self.send_json(401, messages("WARN", "call not properly authenticated"))
                 name = path[len(PREFIX) :] if path.startswith(PREFIX) else None
                 if name in stand_in.failing:
-                    return self._send(503, _messages("ERROR", "KV Store is initializing"))
+                    return self.send_json(503, messages("ERROR", "KV Store is initializing"))
                 if name is None or name not in stand_in.collections:
-                    return self._send(404, _messages("ERROR", "Could not find object."))
-                return self._send(200, stand_in.collections[name])
+                    return self.send_json(404, messages("ERROR", "Could not find object."))
+                return self.send_json(200, stand_in.collections[name])
 
-            def _send(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = local_server(Handler)
         self.uri = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def load_csv(self, collection: str, path: Path) -> None:
@@ -72,13 +56,8 @@ class StandIn:
 @pytest.fixture
 def stand_in() -> Iterator[StandIn]:
     server = StandIn()
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server.server):
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
 
 
 def reader(stand_in: StandIn) -> Any:
