@@ -180,7 +180,7 @@ def test_a_file_that_is_not_ndjson_is_read_plainly(tmp_path: Path) -> None:
 
 def test_the_vectorized_filter_is_rendered_from_the_declaration() -> None:
     prefilter = Prefilter.build(Rules(TABLES, CONFIG))
-    query = fastread.render_query("/x.ndjson", prefilter)
+    query = fastread.render_query(prefilter)
     assert "\\.dex" in query  # a shipped risk pattern, as a regex
     assert str(prefilter.neighbourhood()["reach_seconds"]) in query
 
@@ -188,7 +188,7 @@ def test_the_vectorized_filter_is_rendered_from_the_declaration() -> None:
 def test_a_risk_pattern_added_to_the_lookup_appears_in_the_rendered_filter() -> None:
     rows = [{"platform": "android", "field": "file_name", "pattern": "*.zzq", "risk_class": "script"}]
     tables = make_lookups({**LOOKUPS, "file_risk_patterns": rows})
-    query = fastread.render_query("/x.ndjson", Prefilter.build(Rules(tables, CONFIG)))
+    query = fastread.render_query(Prefilter.build(Rules(tables, CONFIG)))
     assert "zzq" in query and "\\.dex" not in query
 
 
