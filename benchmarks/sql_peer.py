@@ -216,12 +216,18 @@ def chains(events: str, lookups: str, settings: Settings) -> list[tuple[object, 
       SELECT h.*, COALESCE(NULLIF(h.device_id, ''), i.device_id) AS device,
              COALESCE(NULLIF(h.platform, ''), i.platform, d.platform) AS plat
       FROM hosts h
-      LEFT JOIN (SELECT ip, any_value(device_id) AS device_id, any_value(platform) AS platform, count(*) AS n,
-                        any_value(epoch(CAST(first_seen AS TIMESTAMPTZ))) AS first_seen,
-                        any_value(epoch(CAST(last_seen AS TIMESTAMPTZ))) AS last_seen
-                 FROM inventory GROUP BY ip) i
-        ON (h.device_id IS NULL OR h.device_id = '') AND h.src_ip = i.ip AND i.n = 1
-       AND (i.first_seen IS NULL OR i.first_seen <= h.t) AND (i.last_seen IS NULL OR h.t <= i.last_seen)
+      -- a flow's device: the one inventory row for its address that covers its time (an address
+      -- is reassigned over a long fleet: rows of other times do not count)
+      LEFT JOIN (SELECT f.rid AS flow, any_value(v.device_id) AS device_id, any_value(v.platform) AS platform,
+                        count(*) AS n
+                 FROM hosts f JOIN (SELECT device_id, platform, ip,
+                                           epoch(CAST(first_seen AS TIMESTAMPTZ)) AS first_seen,
+                                           epoch(CAST(last_seen AS TIMESTAMPTZ)) AS last_seen FROM inventory) v
+                   ON f.src_ip = v.ip AND (v.first_seen IS NULL OR v.first_seen <= f.t)
+                  AND (v.last_seen IS NULL OR f.t <= v.last_seen)
+                 WHERE f.device_id IS NULL OR f.device_id = ''
+                 GROUP BY f.rid) i
+        ON i.flow = h.rid AND i.n = 1
       LEFT JOIN (SELECT device_id, any_value(platform) AS platform FROM inventory GROUP BY device_id) d
         ON h.device_id = d.device_id
     )
