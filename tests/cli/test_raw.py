@@ -8,17 +8,12 @@ import gzip
 import io
 import json
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mobile_ingress.cli.detect import load_lookups
-from mobile_ingress.cli.main import main
-from mobile_ingress.cli.raw import RawInputs
-from mobile_ingress.engine.detector import Detector
-from mobile_ingress.engine.settings import Settings
+from tests.raw_support import assert_cim_only, detect, normalized
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -43,22 +38,8 @@ def lookups(tmp_path: Path) -> Path:
     return folder
 
 
-def detect(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, Any]], str]:
-    code = main(["detect", *argv])
-    out, err = capsys.readouterr()
-    return code, [json.loads(line) for line in out.splitlines()], err
-
-
 def edr_line(kind: str) -> str:
     return next(line for line in EDR.read_text().splitlines() if f'"event_type":"{kind}"' in line)
-
-
-def normalized(lookups: Path, *specs: str) -> list[dict[str, object]]:
-    """The contract events `--raw` hands the detector (validated Events, as the engine sees them)."""
-    detector = Detector(Settings(), load_lookups(str(lookups)))
-    with ExitStack() as stack:
-        raw = RawInputs.open(list(specs), stack)
-        return [e.to_dict() for stream in raw.event_streams(detector, lambda: None) for e in stream]
 
 
 # ------------------------------------------------------------------------- every sourcetype
@@ -107,13 +88,7 @@ def test_without_http_log_a_zeek_retrieval_falls_back_to_the_server_ip(lookups: 
 @pytest.mark.parametrize("path", [CONN, HTTP], ids=["conn.log", "http.log"])
 def test_zeek_conn_and_http_logs_map_to_cim_only(lookups: Path, path: Path, capsys: Any) -> None:
     sourcetype = "bro:conn:json" if path == CONN else "bro:http:json"
-    assert normalized(lookups, f"{sourcetype}={path}") == []
-    code, rows, err = detect(capsys, "--lookups", str(lookups), "--raw", f"{sourcetype}={path}")
-    assert (
-        code == 0
-        and rows == []
-        and f"raw {sourcetype} {path}: 3 lines, 0 detection events, 3 CIM only" in err
-    )
+    assert_cim_only(lookups, sourcetype, path, capsys)
 
 
 def test_suricata_fileinfo_is_one_retrieval_and_http_and_flow_are_cim_only(lookups: Path) -> None:

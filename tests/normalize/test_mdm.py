@@ -6,20 +6,15 @@ retrieval chained to an EDR file creation gives the finding of its normalized tw
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mobile_ingress.cli.detect import load_lookups
-from mobile_ingress.cli.main import main
-from mobile_ingress.cli.raw import RawInputs
-from mobile_ingress.engine.detector import Detector
-from mobile_ingress.engine.settings import Settings
 from mobile_ingress.engine.timeparse import parse_time
 from mobile_ingress.normalize import Skip, apply
 from mobile_ingress.normalize.expr import resolve
+from tests.raw_support import assert_cim_only, detect, normalized
 
 from .support import SAMPLES, mappings, sample_path, sample_records
 
@@ -47,20 +42,6 @@ def lookups(tmp_path: Path) -> Path:
     folder = tmp_path / "lookups"  # empty: the shipped lookups apply
     folder.mkdir()
     return folder
-
-
-def normalized(lookups: Path, *specs: str) -> list[dict[str, object]]:
-    """The contract events `--raw` hands the detector (validated, as the engine sees them)."""
-    detector = Detector(Settings(), load_lookups(str(lookups)))
-    with ExitStack() as stack:
-        raw = RawInputs.open(list(specs), stack)
-        return [e.to_dict() for stream in raw.event_streams(detector, lambda: None) for e in stream]
-
-
-def detect(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict[str, Any]], str]:
-    code = main(["detect", *argv])
-    out, err = capsys.readouterr()
-    return code, [json.loads(line) for line in out.splitlines()], err
 
 
 def fields(sourcetype: str, index: int) -> dict[str, object]:
@@ -170,13 +151,7 @@ def test_a_connection_is_cim_network_traffic_and_a_dns_lookup_is_not() -> None:
 @pytest.mark.parametrize("sourcetype", INVENTORIES)
 def test_an_inventory_yields_no_contract_event(sourcetype: str, lookups: Path, capsys: Any) -> None:
     path = sample_path(sourcetype)
-    assert normalized(lookups, f"{sourcetype}={path}") == []
-    code, rows, err = detect(capsys, "--lookups", str(lookups), "--raw", f"{sourcetype}={path}")
-    assert (
-        code == 0
-        and rows == []
-        and f"raw {sourcetype} {path}: 3 lines, 0 detection events, 3 CIM only" in err
-    )
+    assert_cim_only(lookups, sourcetype, path, capsys)
 
 
 def test_intune_devices_give_platform_identity_and_os() -> None:
