@@ -6,7 +6,8 @@
 From src/mobile_ingress/normalize/mappings/*.yml (one per sourcetype, the same files that
 `mobile-ingress detect --raw` runs) it writes:
 - package/default/props.conf, eventtypes.conf, tags.conf: whole files, rendered only;
-- the join macros in package/default/macros.conf, between their own begin and end lines above
+- the normalization macros in package/default/macros.conf (mobile_ingress_normalize, the contract
+  fields of vendor-owned sourcetypes, the joins), between their own begin and end lines above
   tools/render_detections.py's rendered part (the rest of the file is not touched);
 - the field tables of docs/data.md, below their marker line.
 transforms.conf is not touched: value maps render as `case()` EVALs, so no lookup is needed.
@@ -30,9 +31,9 @@ DETECTIONS_MARKER = "# ---- rendered by tools/render_detections.py"
 
 
 def contract_fields() -> tuple[str, ...]:
-    from mobile_ingress.engine.events import _FIELDS
+    from mobile_ingress.normalize.model import CONTRACT_FIELDS
 
-    return _FIELDS
+    return CONTRACT_FIELDS
 
 
 def rendered() -> dict[Path, str]:

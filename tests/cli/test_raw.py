@@ -65,7 +65,7 @@ def test_zeek_files_log_current_form_is_a_retrieval_with_host_and_url_from_http_
     }
 
 
-def test_zeek_files_log_before_5_1_is_keyed_by_rx_hosts_and_joined_by_conn_uids(lookups: Path) -> None:
+def test_zeek_files_log_before_5_1_is_keyed_by_rx_hosts_and_joined_by_its_fuid(lookups: Path) -> None:
     events = normalized(lookups, f"bro:files:json={FILES}", f"bro:http:json={HTTP}")
     legacy = next(e for e in events if e["event_id"] == "F2xow8TIkvHG4Zz5sa")
     assert legacy["device_id"] == "android-2b61d0" and legacy["src_ip"] == "10.20.30.41"
@@ -73,6 +73,52 @@ def test_zeek_files_log_before_5_1_is_keyed_by_rx_hosts_and_joined_by_conn_uids(
     assert (
         legacy["url"] == "http://legacy-cdn.example/assets/bundle-3.2.0.zip" and legacy["bytes_in"] == 912004
     )
+
+
+def _keep_alive(tmp_path: Path, legacy: bool) -> tuple[Path, Path]:
+    """One connection, two requests (resp_fuids F1, F2), their two files in files.log."""
+    uid = "CkeepAlive0001"
+    requests = [
+        {"ts": T + 100, "uid": uid, "id.orig_h": "10.20.30.40", "id.orig_p": 50100,
+         "id.resp_h": "203.0.113.60", "id.resp_p": 80, "method": "GET", "host": "cdn.keepalive.example",
+         "uri": uri, "response_body_len": 150000, "status_code": 200, "resp_fuids": [fuid]}
+        for uri, fuid in (("/b/second.apk", "Fsecond"), ("/a/first.apk", "Ffirst"))
+    ]  # fmt: skip
+    files = []
+    for n, fuid in enumerate(("Fsecond", "Ffirst")):
+        record: dict[str, object] = {"ts": T + 100.5 + n, "fuid": fuid, "source": "HTTP", "is_orig": False,
+                                     "seen_bytes": 150000, "mime_type": APK}  # fmt: skip
+        if legacy:
+            record.update({"tx_hosts": ["203.0.113.60"], "rx_hosts": ["10.20.30.40"], "conn_uids": [uid]})
+        else:
+            record.update({"uid": uid, "id.orig_h": "10.20.30.40", "id.resp_h": "203.0.113.60"})
+        files.append(record)
+    http, files_log = tmp_path / "http.log", tmp_path / "files.log"
+    http.write_text("".join(json.dumps(r) + "\n" for r in requests))
+    files_log.write_text("".join(json.dumps(r) + "\n" for r in files))
+    return files_log, http
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["zeek 5.1+", "before 5.1"])
+def test_each_file_of_a_keep_alive_connection_gets_its_own_requests_url(
+    lookups: Path, tmp_path: Path, legacy: bool
+) -> None:
+    files_log, http = _keep_alive(tmp_path, legacy)
+    events = normalized(lookups, f"bro:files:json={files_log}", f"bro:http:json={http}")
+    assert {e["event_id"]: e["url"] for e in events} == {
+        "Fsecond": "http://cdn.keepalive.example/b/second.apk",
+        "Ffirst": "http://cdn.keepalive.example/a/first.apk",
+    }
+
+
+def test_a_file_no_request_of_its_connection_lists_keeps_the_server_ip(lookups: Path, tmp_path: Path) -> None:
+    files_log, http = _keep_alive(tmp_path, legacy=False)
+    lines = http.read_text().splitlines()
+    http.write_text(lines[0] + "\n")  # only the request of Fsecond
+    found = normalized(lookups, f"bro:files:json={files_log}", f"bro:http:json={http}")
+    events = {e["event_id"]: e for e in found}
+    assert events["Fsecond"]["url"].endswith("/b/second.apk")
+    assert "url" not in events["Ffirst"] and events["Ffirst"]["dest"] == "203.0.113.60"
 
 
 def test_a_file_the_device_uploaded_is_no_retrieval(lookups: Path) -> None:

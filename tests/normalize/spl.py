@@ -6,6 +6,15 @@ JSON event as Splunk orders it: KV_MODE=json extraction (numbers as their JSON t
 as strings, arrays as multivalue `name{}`), then every FIELDALIAS, then every EVAL in parallel
 over those fields. An unknown function or token is an error, so the test also proves the
 rendered SPL stays inside this vocabulary.
+
+Documented semantics it follows (Splunk 10.4 props.conf.spec and search reference):
+- FIELDALIAS `a AS b`: b takes a's value; when a is absent, b is removed (since 7.2.4,
+  https://help.splunk.com/splunk-enterprise/release-notes-and-updates/release-notes/9.4/known-issues-for-this-release/field-alias-behavior-change);
+- `mvmap(X, Y)`: Y evaluated once per value of the field X, X's name standing for the value;
+  (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions);
+  the model knows mvmap over a field only;
+- `in(X, v...)`: X equals one of the values
+  (https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/comparison-and-conditional-functions).
 """
 
 from __future__ import annotations
@@ -31,11 +40,13 @@ FUNCTIONS = frozenset(
         "spath",
         "true",
         "null",
+        "in",
+        "mvmap",
     }
 )
 TOKEN = re.compile(
     r"\s*(?:(?P<str>\"(?:[^\"\\]|\\.)*\")|(?P<num>-?\d+(?:\.\d+)?)|(?P<field>'[^']*')"
-    r"|(?P<op>==|[().,+])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
+    r"|(?P<op>==|[().,+=])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
 )
 
 Value = Union[str, float, bool, list, None]
@@ -139,6 +150,21 @@ def parse(text: str) -> Node:
     return Parser(text).parse()
 
 
+def parse_assignments(text: str) -> list[tuple[str, Node]]:
+    """The assignments of an `eval` command: `a=expr, b=expr` (evaluated left to right)."""
+    parser = Parser(text)
+    out = []
+    while True:
+        kind, name = parser.take()
+        if kind not in ("word", "field"):
+            raise ValueError(f"eval: expected a field name, got {name!r}")
+        parser.take("=")
+        out.append((name.strip("'"), parser.conjunction()))
+        if parser.peek() is None:
+            return out
+        parser.take(",")
+
+
 def fields_of(node: Node) -> set[str]:
     """Fields an expression reads; `spath(_raw, "x")` reads the JSON field x."""
     if node.kind == "field":
@@ -236,7 +262,21 @@ def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -
         return None
     if name == "spath":
         return _single(kv_json(raw).get(args[1].value))
+    if name == "mvmap":
+        subject = args[0]
+        if subject.kind != "field":
+            raise ValueError("the model knows mvmap over a field only")
+        mapped = []
+        for value in fields.get(subject.value) or []:
+            result = evaluate(args[1], {**fields, subject.value: [value]}, raw)
+            text = _scalar_text(result)
+            if text is not None:
+                mapped.append(text)
+        return _single(mapped)
     values = [evaluate(a, fields, raw) for a in args]
+    if name == "in":
+        subject = _scalar_text(values[0])
+        return subject is not None and subject in [_scalar_text(v) for v in values[1:]]
     if name == "isnotnull":
         return values[0] is not None
     if name == "isnull":
@@ -259,15 +299,24 @@ def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -
     raise ValueError(name)
 
 
-def run_stanza(stanza: dict[str, str], raw: dict[str, object], host: str) -> dict[str, Value]:
+def run_stanza(
+    stanza: dict[str, str], raw: dict[str, object], host: str, sourcetype: str | None = None
+) -> dict[str, Value]:
     """The fields a props stanza gives one JSON event: extraction, aliases, then EVALs."""
     fields = kv_json(raw)
     fields["host"] = [host]
+    if sourcetype is not None:
+        fields["sourcetype"] = [sourcetype]
     for key, value in stanza.items():
         if key.startswith("FIELDALIAS-"):
-            source, _, target = value.partition(" AS ")
-            if source.strip() in fields:
-                fields[target.strip()] = list(fields[source.strip()])
+            words = value.split()
+            if len(words) % 3 or any(w != "AS" for w in words[1::3]):
+                raise ValueError(f"{key}: the model knows `a AS b` aliases only")
+            for source, target in zip(words[0::3], words[2::3]):
+                if source in fields:
+                    fields[target] = list(fields[source])
+                else:  # AS: the alias of an absent field is removed
+                    fields.pop(target, None)
     results = {
         key[len("EVAL-") :]: evaluate(parse(value), fields, raw)
         for key, value in stanza.items()

@@ -70,6 +70,8 @@ def test_a_good_mapping_loads(tmp_path: Path) -> None:
         ),
         (("  src_ip: a.b", "  src_ip: {splunk: index}"), "fields.src_ip.splunk: 'index' is not one of host"),
         (("  src_ip: a.b", "  host: a.b"), "fields.host: host is Splunk's own field"),
+        (("  src_ip: a.b", "  src_ip: {raw: a.b}"), "fields.src_ip.raw: 'a.b': raw reads one top-level"),
+        (("  src_ip: a.b", '  src_ip: {lower: {raw: "tx{}"}}'), "fields.src_ip.lower: 'tx{}' is multivalue"),
     ],
 )
 def test_a_bad_mapping_is_refused_naming_file_and_key(
@@ -112,6 +114,51 @@ def test_a_join_must_fill_fields_its_source_maps(tmp_path: Path) -> None:
     )
     with pytest.raises(MappingError, match=r"join\.fill: test:json has no output 'url'"):
         load_mappings(tmp_path)
+
+
+def _join(key: str, source_key: str) -> str:
+    source = f'{{sourcetype: "test:json", key: {source_key}}}'
+    return f"join: {{namespace: t, key: {key}, from: {source}, fill: [src_ip]}}\n"
+
+
+def test_a_join_source_may_be_keyed_by_every_value_of_an_array(tmp_path: Path) -> None:
+    write(tmp_path, GOOD + _join("fid", '"fids{}"'))
+    join = load_mappings(tmp_path)["test:json"].join
+    assert join is not None and join.source.multivalue
+
+
+def test_a_scalar_join_source_key_is_one_value(tmp_path: Path) -> None:
+    write(tmp_path, GOOD + _join("fid", "fid"))
+    join = load_mappings(tmp_path)["test:json"].join
+    assert join is not None and not join.source.multivalue
+
+
+def test_the_detection_events_join_key_must_be_one_value(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match=r"test_json\.yml: join\.key: 'fids\{\}' is multivalue"):
+        load_mapping(write(tmp_path, GOOD + _join('"fids{}"', "fid")))
+
+
+def test_a_multivalue_join_source_key_is_a_field_mvmap_can_iterate(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match=r"join\.from\.key: a multivalue key is a `\{\}` field"):
+        load_mapping(write(tmp_path, GOOD + _join("fid", '{raw: "fids{}"}')))
+
+
+def test_the_join_index_files_a_source_under_each_of_its_keys(tmp_path: Path) -> None:
+    from mobile_ingress.normalize import JoinIndex, Normalized, apply
+
+    write(tmp_path, GOOD + _join("fid", '"fids{}"'))
+    mapping = load_mappings(tmp_path)["test:json"]
+    assert mapping.join is not None
+    index = JoinIndex(mapping.join, mapping)
+    index.add({"ts": 1, "fids": ["F1", "F2"], "a": {"b": "10.0.0.9"}})
+    index.add({"ts": 2, "fids": ["F3"], "a": {"b": "10.0.0.7"}})
+    assert sorted(index.values) == ["t:F1", "t:F2", "t:F3"]
+    for fid, ip in (("F2", "10.0.0.9"), ("F3", "10.0.0.7"), ("F4", None)):
+        record = {"ts": 3, "kind": "get", "fid": fid}
+        event = apply(mapping, record)
+        assert isinstance(event, Normalized)
+        index.fill(event, record)
+        assert event.fields.get("src_ip") == ip
 
 
 def test_two_mappings_may_not_share_an_eventtype(tmp_path: Path) -> None:

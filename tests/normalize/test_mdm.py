@@ -27,7 +27,7 @@ APP = "com.example.sideloaded1"
 # The field each record kind's time comes from, as the inputs set it (docs/inputs.md).
 TIME_OF_KIND = {
     "managedDevice": "lastSyncDateTime",
-    "mobileApp": "lastModifiedDateTime",
+    "mobileApp": "mobile_ingress.collected_at",  # a catalogue snapshot (the builder reads the last day)
     "detectedApp": "mobile_ingress.collected_at",
     "auditEvent": "activityDateTime",
     "device": "lastStatusReportTime",

@@ -1,6 +1,7 @@
 """The rendered confs: up to date with the mappings, every field they read exists in the samples,
 and on every sample event they give what the Python mapping gives (through tests/normalize/spl.py,
-a model of Splunk's extraction, FIELDALIAS and parallel EVAL)."""
+a model of Splunk's extraction, FIELDALIAS and parallel EVAL, then tests/normalize/spl_search.py,
+a model of the commands the rendered macros run)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from mobile_ingress.normalize import apply
 from mobile_ingress.normalize import render as r
 from mobile_ingress.normalize.expr import resolve
 
-from . import spl
+from . import pipeline, spl, spl_search
+from .pipeline import macros
 from .support import DEFAULT, ROOT, flatten, mappings, sample_records
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -126,14 +128,23 @@ def test_the_spl_model_refuses_an_unknown_function() -> None:
         spl.parse("upper('x')")
 
 
+def _compared(sourcetype: str) -> list[str]:
+    """The outputs Splunk gives this sourcetype's events after props and the contract macro: all
+    of them, or only the contract fields where a vendor add-on owns the CIM fields."""
+    mapping = mappings()[sourcetype]
+    outputs = mapping.contract_outputs if mapping.cim_owner is not None else mapping.outputs
+    return [o.name for o in outputs]
+
+
 def _both_sides(sourcetype: str, record: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
     mapping = mappings()[sourcetype]
     python = apply(mapping, record, {"host": HOST})
     assert not hasattr(python, "reason"), python
-    splunk = spl.run_stanza(props()[sourcetype], record, HOST)
-    outputs = [o.name for o in mapping.outputs]
-    left = {name: spl.as_text(python.fields.get(name)) for name in outputs}  # type: ignore[union-attr]
-    right = {name: spl.as_text(splunk.get(name)) for name in outputs}
+    row = spl_search.row_of(spl.run_stanza(props()[sourcetype], record, HOST, sourcetype))
+    (row,) = spl_search.run(f"`{r.CONTRACT_MACRO}`", [row], macros())
+    names = _compared(sourcetype)
+    left = {name: pipeline.comparable(python.fields.get(name)) for name in names}  # type: ignore[union-attr]
+    right = {name: pipeline.comparable(row.get(name)) for name in names}
     return left, right
 
 
@@ -173,74 +184,64 @@ def test_both_sides_agree_on_damaged_events(sourcetype: str) -> None:
 
 def test_the_equivalence_check_sees_a_wrong_rendering() -> None:
     stanza = dict(props()["bro:files:json"])
-    stanza["EVAL-src_ip"] = "coalesce(mvindex('tx_hosts{}', 0), 'id.orig_h')"  # the sender, not the receiver
+    # the sender, not the receiver
+    stanza["EVAL-mobile_ingress_src_ip"] = "coalesce(mvindex('tx_hosts{}', 0), 'id.orig_h')"
     record = sample_records("bro:files:json")[1]
     mapping = mappings()["bro:files:json"]
     python = apply(mapping, record, {"host": HOST})
-    assert spl.run_stanza(stanza, record, HOST)["src_ip"] != python.fields["src_ip"]  # type: ignore[union-attr]
+    row = spl_search.row_of(spl.run_stanza(stanza, record, HOST, "bro:files:json"))
+    (row,) = spl_search.run(f"`{r.CONTRACT_MACRO}`", [row], macros())
+    assert row["src_ip"] == ["198.51.100.23"] != [python.fields["src_ip"]]  # type: ignore[union-attr]
+
+
+def test_an_alias_of_an_absent_field_removes_its_target_on_both_sides() -> None:
+    # FIELDALIAS `AS` removes the target when the source is absent (props.conf.spec): a raw key
+    # named like the target must not show through, in props or in Python.
+    record = dict(sample_records("mobile:edr:telemetry")[2], dest_port="raw")
+    assert "network" not in record
+    python = apply(mappings()["mobile:edr:telemetry"], record)
+    assert python.fields.get("dest_port") is None  # type: ignore[union-attr]
+    assert "dest_port" not in spl.run_stanza(props()["mobile:edr:telemetry"], record, HOST)
+    kept = dict(record, network={"dest_port": 443})
+    assert spl.run_stanza(props()["mobile:edr:telemetry"], kept, HOST)["dest_port"] == "443"
 
 
 def test_the_join_macro_reads_the_fields_props_write() -> None:
     written: set[str] = set()
     for stanza in props().values():
         written |= {k[len("EVAL-") :] for k in stanza if k.startswith("EVAL-")}
-    macros = read_conf(DEFAULT / "macros.conf")
-    definition = macros[r.JOIN_MACRO]["definition"]
+    definition = macros()[r.JOIN_MACRO]
     used = set(re.findall(r"mobile_ingress_join_[a-z_]+", definition)) - {r.JOIN_KEY}
     assert used and used <= written
-    assert macros[r.JOIN_SOURCES_MACRO]["definition"] == f"({r.JOIN_SOURCE}=*)"
+    assert macros()[r.JOIN_SOURCES_MACRO] == f"({r.JOIN_SOURCE}=*)"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "mobile_ingress_an1848_android_ingress_tool_transfer",
-        "mobile_ingress_an1849_ios_ingress_tool_transfer",
-    ],
-)
-def test_correlation_searches_join_before_ingresscorrelate(name: str) -> None:
-    search = read_conf(DEFAULT / "savedsearches.conf")[name]["search"]
-    assert f"`{r.JOIN_SOURCES_MACRO}`" in search.split("|")[0]
-    assert search.index(f"| `{r.JOIN_MACRO}` |") < search.index("| ingresscorrelate")
+def test_the_join_macro_expands_the_key_before_eventstats() -> None:
+    steps = spl_search.commands(macros()[r.JOIN_MACRO])
+    assert steps[1] == f"mvexpand {r.JOIN_KEY}" and steps[2].startswith("eventstats ")
+    assert steps[2].endswith(f"BY {r.JOIN_KEY}")
 
 
-@pytest.mark.parametrize(
-    ("target", "source"), [("bro:files:json", "bro:http:json"), ("suricata", "suricata")]
-)
-def test_the_rendered_join_gives_what_the_python_join_gives(target: str, source: str) -> None:
-    """The macro's eventstats over the props' join fields, modelled: group by the key, first
-    value in sort order, filled where the detection event lacks it. Python: JoinIndex."""
-    from mobile_ingress.normalize import JoinIndex, Normalized
+def test_the_normalize_macro_is_the_contract_fields_then_the_join() -> None:
+    assert macros()[r.NORMALIZE_MACRO] == f"`{r.CONTRACT_MACRO}` | `{r.JOIN_MACRO}`"
 
-    join = mappings()[target].join
-    assert join is not None
-    index = JoinIndex(join, mappings()[source])
-    splunk_events = []
-    for record in sample_records(source):
-        index.add(record, {"host": HOST})
-        splunk_events.append(spl.run_stanza(props()[source], record, HOST))
-    values: dict[str, dict[str, set[str]]] = {}
-    for event in splunk_events:
-        key = event.get(r.JOIN_SOURCE)
-        for name in join.fill:
-            value = event.get(r.join_value_field(name))
-            if key is not None and value is not None:
-                values.setdefault(str(key), {}).setdefault(name, set()).add(str(value))
-    joined = 0
-    for record in sample_records(target):
-        python = apply(mappings()[target], record, {"host": HOST})
-        assert isinstance(python, Normalized)
-        for name in join.fill:
-            python.fields.pop(name, None)  # as if the event lacked them
-        index.fill(python, record)
-        event = spl.run_stanza(props()[target], record, HOST)
-        key = event.get(r.JOIN_TARGET)
-        for name in join.fill:
-            found = values.get(str(key), {}).get(name) if key is not None else None
-            spl_value = min(found) if found else None
-            assert spl.as_text(python.fields.get(name)) == spl_value, (name, record)
-            joined += spl_value is not None
-    assert joined >= 2  # not vacuous: the samples do join
+
+def _correlation_searches() -> list[str]:
+    searches = read_conf(DEFAULT / "savedsearches.conf").values()
+    return [stanza["search"] for stanza in searches if "ingresscorrelate" in stanza.get("search", "")]
+
+
+def test_correlation_searches_normalize_before_ingresscorrelate() -> None:
+    """The base search takes the join sources too, then mobile_ingress_normalize runs before the
+    engine (through whatever macros the search uses)."""
+    marked = {**macros(), r.NORMALIZE_MACRO: "NORMALIZE", r.JOIN_SOURCES_MACRO: "JOIN_SOURCES"}
+    searches = _correlation_searches()
+    assert searches
+    for search in searches:
+        steps = spl_search.commands(spl_search.expand(search, marked))
+        names = [step.split(" ", 1)[0] for step in steps]
+        assert "JOIN_SOURCES" in steps[0], search
+        assert names.index("NORMALIZE") < names.index("ingresscorrelate"), search
 
 
 CONSTRUCTS = {
@@ -257,6 +258,8 @@ CONSTRUCTS = {
     "map": {"map": {"of": "flag", "values": {"true": "on"}, "default": "off"}},
     "switch": {"switch": {"of": "kind", "cases": {"a": "s", "b": "n"}, "default": "p"}},
     "reserved": {"coalesce": ["host", {"splunk": "host"}]},
+    "raw": {"concat": [{"raw": "kind"}, {"const": ":"}, {"raw": "n"}]},
+    "raw_array": {"count": {"raw": "tx{}"}},
 }
 RECORDS = [
     {"tx": ["1.2.3.4", "5.6.7.8"], "n": "12", "m": 3, "s": "MiXed", "p": "/a/b/c.apk", "a": {"b": "ab"},

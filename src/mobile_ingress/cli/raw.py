@@ -5,7 +5,10 @@ A raw line that cannot be normalized (longer than the sourcetype's TRUNCATE, not
 object, no timestamp) is skipped, counted and reported with its file and line; the events around
 it go on. Detection events (with an `activity`) go to the detector, which validates them as any
 normalized event; CIM-only events (conn.log, http.log, EVE flow and http) are counted only.
-Joins (files.log takes the host and URL of http.log by uid) read their source inputs once first.
+Joins (a files.log file takes the host and URL of the http.log request whose `resp_fuids` lists
+it; an EVE fileinfo those of the http event of its flow and transaction) read their source inputs
+once first. This is the whole Splunk path in one: props, then `mobile_ingress_normalize` (the
+contract names of vendor-owned sourcetypes, which Python computes directly, and the joins).
 """
 
 from __future__ import annotations
@@ -108,35 +111,39 @@ class RawInputs:
         self.counts = {item.label: RawCounts() for item in self.inputs}
         return [self._events(item, detector, tick) for item in self.inputs]
 
-    def _events(self, item: RawInput, detector: Detector, tick: Callable[[], None]) -> Iterator[Event]:
-        counts = self.counts[item.label]
+    def normalized(self, item: RawInput) -> Iterator[tuple[int, Normalized | Skip]]:
+        """(line number, fields or why not) of each line of ITEM: the mapping, then its join."""
         join = self.joins.get(item.mapping.sourcetype)
         splunk = self._splunk(item)
         for number, line in _lines(item.path, item.mapping.max_event_bytes):
+            if line is None:
+                limit = item.mapping.max_event_bytes
+                yield number, Skip(f"raw event longer than {limit} bytes (Splunk TRUNCATE)")
+                continue
+            record = parse_raw(line, item.mapping)
+            if isinstance(record, Skip):
+                yield number, record
+                continue
+            result = apply(item.mapping, record, splunk)
+            if join is not None and not isinstance(result, Skip):
+                join.fill(result, record)
+            yield number, result
+
+    def _events(self, item: RawInput, detector: Detector, tick: Callable[[], None]) -> Iterator[Event]:
+        counts = self.counts[item.label]
+        for number, result in self.normalized(item):
             tick()
             counts.read += 1
             where = f"{item.label}:{number}"
-            skip: Skip | None = None
-            normalized: Normalized | None = None
-            if line is None:
-                skip = Skip(f"raw event longer than {item.mapping.max_event_bytes} bytes (Splunk TRUNCATE)")
-            else:
-                record = parse_raw(line, item.mapping)
-                result = record if isinstance(record, Skip) else apply(item.mapping, record, splunk)
-                if isinstance(result, Skip):
-                    skip = result
-                else:
-                    normalized = result
-                    if join is not None and not isinstance(record, Skip):
-                        join.fill(normalized, record)
-            if skip is not None or normalized is None:
-                skip = skip or Skip("not normalized")
+            if isinstance(result, Skip):
+                skip = result
                 counts.skipped += 1
                 detector.report.read += 1
                 detector.report.skipped[skip.reason] += 1
                 detail = f" ({skip.detail})" if skip.detail else ""
                 detector.report.note(f"{where}: skipped: {skip.reason}{detail}")
                 continue
+            normalized = result
             if normalized.activity is None:
                 counts.cim_only += 1
                 continue

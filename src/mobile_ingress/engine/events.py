@@ -32,8 +32,9 @@ IN_PROCESS_LOADS = frozenset({"dexclassloader", "loadlibrary", "dlopen"})
 CONTEXT_FIELDS = ("app_state", "device_locked", "recent_user_interaction")
 APP_STATES = frozenset({"foreground", "background"})
 
-# Output order of the canonical JSON does not matter (keys sorted); this is the set of fields kept.
-_FIELDS = (
+# The fields of the normalized event (contract section 1), `_time` first: the one list of them. The
+# canonical JSON keeps these (keys sorted); the search command asks Splunk for these alone.
+EVENT_FIELDS = (
     "_time",
     "activity",
     "platform",
@@ -124,7 +125,7 @@ class Event:
     def to_dict(self) -> dict[str, object]:
         """The normalized fields that are present, `_time` first."""
         out: dict[str, object] = {"_time": self.time}
-        for name in _FIELDS[1:]:
+        for name in EVENT_FIELDS[1:]:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value

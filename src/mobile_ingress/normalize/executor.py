@@ -13,7 +13,7 @@ from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
 from .expr import evaluate, resolve, text
-from .model import FieldClass, Join, Mapping
+from .model import Join, Mapping
 
 
 @dataclass
@@ -65,10 +65,10 @@ def apply(
         return Skip(f"missing timestamp ({' or '.join(mapping.timestamp.fields)})")
     fields: dict[str, object] = {"_time": stamp}
     for output in mapping.outputs:
+        # A FIELDALIAS (`AS`) whose source is absent removes the target field, so a raw key of the
+        # target's name never shows through (props.conf.spec, FIELDALIAS-<class>; since 7.2.4:
+        # https://help.splunk.com/splunk-enterprise/release-notes-and-updates/release-notes/9.4/known-issues-for-this-release/field-alias-behavior-change).
         value = evaluate(output.expr, record, defaults)
-        if value is None and output.field_class == FieldClass.ALIAS:
-            # A FIELDALIAS whose source is absent leaves a field of the target's name as it was.
-            value = resolve(record, output.name)
         if value is not None:
             fields[output.name] = value
     return Normalized(fields)
@@ -87,30 +87,34 @@ def normalize_line(
 class JoinIndex:
     """What a join reads from its source events: for each key, the values of each filled field.
 
-    Splunk's `eventstats values(f) by key | eval f=mvindex(values, 0)` keeps the smallest value in
-    sort order; `value()` does the same."""
+    A source whose key is multivalue (Zeek http.log's `resp_fuids{}`) is added under each of its
+    values, as the SPL `mvexpand` of the key does. Splunk's `eventstats values(f) by key | eval
+    f=mvindex(values, 0)` keeps the smallest value in sort order; `fill()` does the same."""
 
     join: Join
     source: Mapping
     values: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
-    def key_of_source(self, record: MappingABC[str, object]) -> str | None:
+    def keys_of_source(self, record: MappingABC[str, object]) -> list[str]:
         for name, expected in self.join.source.where:
             if text(resolve(record, name)) != expected:
-                return None
-        key = text(evaluate(self.join.source.key, record))
-        return f"{self.join.namespace}:{key}" if key is not None else None
+                return []
+        value = evaluate(self.join.source.key, record)
+        values = value if isinstance(value, list) else [value]
+        keys = (text(v) for v in values)
+        return [f"{self.join.namespace}:{key}" for key in keys if key is not None]
 
     def add(self, record: MappingABC[str, object], splunk: MappingABC[str, str] | None = None) -> None:
-        key = self.key_of_source(record)
-        if key is None:
+        keys = self.keys_of_source(record)
+        if not keys:
             return
         defaults = {**(splunk or {}), "sourcetype": self.source.sourcetype}
         for name in self.join.fill:
             output = self.source.output(name)
             value = text(evaluate(output.expr, record, defaults)) if output is not None else None
             if value is not None:
-                self.values.setdefault(key, {}).setdefault(name, set()).add(value)
+                for key in keys:
+                    self.values.setdefault(key, {}).setdefault(name, set()).add(value)
 
     def key_of_target(self, record: MappingABC[str, object]) -> str | None:
         key = text(evaluate(self.join.key, record))

@@ -5,6 +5,11 @@ the same fields. Values follow Splunk's search-time JSON fields: a scalar (JSON 
 the strings "true"/"false"), a list for an array (a multivalue field), None for absent (and for a
 JSON object, which KV_MODE=json does not turn into a field).
 
+`{raw: name}` reads a top-level JSON key from the event text itself (SPL `spath(_raw, ...)`), past
+any FIELDALIAS: on a sourcetype another add-on also configures, its aliases run before our EVALs
+and may overwrite or remove an extracted field of that name (the Suricata add-on aliases
+`dns.tx_id AS tx_id`, which removes `tx_id` from every other EVE event).
+
 Two rules keep the sides equal:
 - a function that takes one value (lower, basename, length, tonumber, concat, add) gives None for
   a multivalue field; `first` (SPL `mvindex(x, 0)`) picks its first value and `count`
@@ -59,6 +64,14 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """A top-level JSON key read from the event text (SPL spath), not from the extracted fields,
+    which another add-on's FIELDALIAS may have changed. `name{}` is its array, multivalue."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class SplunkField:
     """A field Splunk sets on every event (`host`, `source`, `sourcetype`); the command line
     gives the machine reading the file, the file and the sourcetype."""
@@ -102,15 +115,23 @@ class Switch:
     default: Expr | None
 
 
-Expr = Union[Field, SplunkField, Const, Call, IfPresent, Map, Switch]
+Expr = Union[Field, Raw, SplunkField, Const, Call, IfPresent, Map, Switch]
 SPLUNK_FIELDS = frozenset({"host", "source", "sourcetype"})
 # JSON keys named like a Splunk default field: KV_MODE=json cannot be trusted to give them, so SPL
 # reads them from the event with spath (Zeek http.log has `host`, files.log `source`).
 RESERVED = frozenset({"host", "source", "sourcetype", "index", "linecount", "splunk_server"})
+# A `raw` name: one top-level key (spath reads `a.b` as a path, Zeek writes keys with dots), or
+# its array.
+RAW_NAME = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@-]*(\{\})?$")
 
 
 def is_reserved(name: str) -> bool:
     return re.split(r"[.{]", name, maxsplit=1)[0] in RESERVED
+
+
+def is_multivalue(expr: Expr) -> bool:
+    """A bare `{}` field (or raw array): the values of a JSON array, multivalue as in Splunk."""
+    return isinstance(expr, (Field, Raw)) and "{}" in expr.name
 
 
 # ------------------------------------------------------------------------------------ fields
@@ -204,7 +225,7 @@ def number(value: Value) -> int | float | None:
 
 def evaluate(expr: Expr, record: Mapping[str, object], splunk: Mapping[str, str] | None = None) -> Value:
     """The value of EXPR on a parsed raw event; SPLUNK gives host, source and sourcetype."""
-    if isinstance(expr, Field):
+    if isinstance(expr, (Field, Raw)):
         return resolve(record, expr.name)
     if isinstance(expr, SplunkField):
         return (splunk or {}).get(expr.name)
@@ -266,7 +287,7 @@ def _call(expr: Call, record: Mapping[str, object], splunk: Mapping[str, str] | 
 
 def fields_read(expr: Expr) -> Iterator[str]:
     """Every raw field name the expression reads."""
-    if isinstance(expr, Field):
+    if isinstance(expr, (Field, Raw)):
         yield expr.name
     elif isinstance(expr, Call):
         for arg in expr.args:
@@ -315,6 +336,8 @@ def to_spl(expr: Expr) -> str:
     """The `eval` expression with the same meaning."""
     if isinstance(expr, Field):
         return spl_field(expr.name)
+    if isinstance(expr, Raw):
+        return f"spath(_raw, {spl_string(expr.name)})"
     if isinstance(expr, SplunkField):
         return expr.name
     if isinstance(expr, Const):

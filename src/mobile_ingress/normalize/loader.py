@@ -12,6 +12,7 @@ import yaml
 from .expr import (
     FIELD_NAME,
     MULTIVALUE,
+    RAW_NAME,
     SPLUNK_FIELDS,
     UNARY,
     Call,
@@ -21,9 +22,11 @@ from .expr import (
     Func,
     IfPresent,
     Map,
+    Raw,
     SplunkField,
     Switch,
     fields_read,
+    is_multivalue,
 )
 from .model import (
     CimEventtype,
@@ -54,6 +57,7 @@ _TOP_KEYS = {
     "fields",
     "join",
     "cim",
+    "cim_owner",
 }
 _REQUIRED_TOP = ("sourcetype", "title", "origin", "onboarding", "timestamp", "fields")
 
@@ -133,6 +137,10 @@ def parse_expr(value: object, where: _Where) -> Expr:
         if isinstance(arg, str) and (not arg or "\n" in arg):
             raise inner.error("a constant string is non-empty and on one line")
         return Const(arg)
+    if op == "raw":
+        if not isinstance(arg, str) or not RAW_NAME.match(arg):
+            raise inner.error(f"{arg!r}: raw reads one top-level JSON key (or its array, `name{{}}`)")
+        return Raw(arg)
     if op == "splunk":
         if arg not in SPLUNK_FIELDS:
             raise inner.error(f"{arg!r} is not one of {', '.join(sorted(SPLUNK_FIELDS))}")
@@ -175,14 +183,14 @@ def parse_expr(value: object, where: _Where) -> Expr:
             raise inner.error(f"{op} takes a list of at least two expressions")
         args = tuple(parse_expr(a, inner / i) for i, a in enumerate(arg))
     for index, sub in enumerate(args):
-        if isinstance(sub, Field) and "{}" in sub.name and func not in MULTIVALUE:
+        if isinstance(sub, (Field, Raw)) and is_multivalue(sub) and func not in MULTIVALUE:
             raise (inner / index if len(args) > 1 else inner).error(
                 f"{sub.name!r} is multivalue: wrap it in `first` (SPL mvindex(x, 0)) or `count`"
             )
     return Call(func, args)
 
 
-_CONSTRUCTS = ("const", "splunk", "if_present", "map", "switch", *(f.value for f in Func))
+_CONSTRUCTS = ("const", "raw", "splunk", "if_present", "map", "switch", *(f.value for f in Func))
 
 
 def _key_text(key: object, where: _Where) -> str:
@@ -195,7 +203,7 @@ def _key_text(key: object, where: _Where) -> str:
 
 def _check_multivalue(expr: Expr, where: _Where) -> None:
     """Switch and map subjects, if_present branches: a `{}` field must go through `first`."""
-    if isinstance(expr, Field) and "{}" in expr.name:
+    if isinstance(expr, (Field, Raw)) and is_multivalue(expr):
         raise where.error(f"{expr.name!r} is multivalue: wrap it in `first` (SPL mvindex(x, 0))")
     if isinstance(expr, (Map, Switch)):
         _check_multivalue(expr.of if isinstance(expr, Map) else expr.on, where)
@@ -267,7 +275,7 @@ def load_mapping(path: Path) -> Mapping:
         if name == "_time" or name in SPLUNK_FIELDS:
             raise key.error(f"{name} is Splunk's own field, not an output")
         expr = parse_expr(value, key)
-        if not isinstance(expr, Field):  # a bare `{}` field is a multivalue output, as in Splunk
+        if not isinstance(expr, (Field, Raw)):  # a bare `{}` field is a multivalue output, as in Splunk
             _check_multivalue(expr, key)
         outputs.append(Output(name, expr))
     _check_aliases(outputs, where / "fields")
@@ -275,6 +283,11 @@ def load_mapping(path: Path) -> Mapping:
     names = {o.name for o in outputs}
     join = _join(spec["join"], where / "join", names) if "join" in spec else None
     cim = tuple(_cim(item, where / "cim" / i) for i, item in enumerate(spec.get("cim") or []))
+    cim_owner = _str(spec["cim_owner"], where / "cim_owner").strip() if "cim_owner" in spec else None
+    if cim_owner is not None and cim:
+        raise (where / "cim").error(
+            f"the CIM fields and eventtypes of {sourcetype} are {cim_owner}'s (cim_owner): drop `cim`"
+        )
     return Mapping(
         path=str(path),
         sourcetype=sourcetype,
@@ -286,6 +299,7 @@ def load_mapping(path: Path) -> Mapping:
         outputs=tuple(outputs),
         join=join,
         cim=cim,
+        cim_owner=cim_owner,
     )
 
 
@@ -319,12 +333,22 @@ def _join(value: object, where: _Where, names: set[str]) -> Join:
         raise (where / "fill").error("expected a list of output field names")
     if "activity" not in names:
         raise where.error("only a mapping that yields an activity can join")
+    # The detection event has one key; its source may have several (a bare `{}` field: one
+    # request's files), and is then found under each.
+    key = parse_expr(spec["key"], where / "key")
+    _check_multivalue(key, where / "key")
+    source_key = parse_expr(source["key"], where / "from" / "key")
+    if isinstance(source_key, Raw) and is_multivalue(source_key):
+        # SPL namespaces each value with mvmap, which iterates a field, not an expression.
+        raise (where / "from" / "key").error("a multivalue key is a `{}` field, not a raw read")
+    if not is_multivalue(source_key):
+        _check_multivalue(source_key, where / "from" / "key")
     return Join(
         namespace=namespace,
-        key=parse_expr(spec["key"], where / "key"),
+        key=key,
         source=JoinSource(
             sourcetype=_str(source["sourcetype"], where / "from" / "sourcetype"),
-            key=parse_expr(source["key"], where / "from" / "key"),
+            key=source_key,
             where=_where_terms(source.get("where", {}), where / "from" / "where"),
         ),
         fill=tuple(fill),

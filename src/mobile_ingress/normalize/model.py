@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .expr import Expr, Field, is_reserved
+from ..engine.events import EVENT_FIELDS
+from .expr import Expr, Field, is_multivalue, is_reserved
+
+# The detection contract's fields (CONTRACT section 1) other than `_time`: what a vendor-owned
+# sourcetype's props give under `mobile_ingress_<name>` and the correlation searches read back.
+CONTRACT_FIELDS: tuple[str, ...] = tuple(name for name in EVENT_FIELDS if name != "_time")
+NAMESPACE_PREFIX = "mobile_ingress_"
 
 
 class TimeFormat(str, Enum):
@@ -65,19 +71,27 @@ class Output:
 
 @dataclass(frozen=True)
 class JoinSource:
-    """The events a join reads: a sourcetype, optionally narrowed by `field == value` terms."""
+    """The events a join reads: a sourcetype, optionally narrowed by `field == value` terms.
+
+    Its key may be multivalue (a bare `{}` field: Zeek http.log's `resp_fuids{}`, the files of
+    one request): the event is then a source under each of its values."""
 
     sourcetype: str
     key: Expr
     where: tuple[tuple[str, str], ...]
 
+    @property
+    def multivalue(self) -> bool:
+        return is_multivalue(self.key)
+
 
 @dataclass(frozen=True)
 class Join:
-    """Fill fields of this mapping's detection events from another event of the same connection.
+    """Fill fields of this mapping's detection events from another event of the same transfer.
 
-    In Splunk this is `eventstats values(...) by key` (props cannot join events); in Python the
-    same lookup over the other input. The first value in sort order wins on both sides."""
+    In Splunk this is `mvexpand` of the key then `eventstats values(...) by key` (props cannot join
+    events); in Python the same lookup over the other input. The first value in sort order wins
+    on both sides."""
 
     namespace: str
     key: Expr
@@ -109,6 +123,9 @@ class Mapping:
     outputs: tuple[Output, ...]
     join: Join | None
     cim: tuple[CimEventtype, ...]
+    # The add-on that owns this sourcetype's CIM fields (the Splunk Add-on for Zeek, the Suricata
+    # add-on): our props then define only `mobile_ingress_*` fields for it, and no eventtypes.
+    cim_owner: str | None = None
 
     def output(self, name: str) -> Output | None:
         for output in self.outputs:
@@ -119,3 +136,8 @@ class Mapping:
     @property
     def yields_activity(self) -> bool:
         return self.output("activity") is not None
+
+    @property
+    def contract_outputs(self) -> tuple[Output, ...]:
+        """The outputs the detection reads (contract fields), in the mapping's order."""
+        return tuple(o for o in self.outputs if o.name in CONTRACT_FIELDS)

@@ -1,6 +1,13 @@
-"""Render the mappings into Splunk confs: props.conf, eventtypes.conf, tags.conf, the join macros,
-and the field tables of docs/data.md. tools/render_normalization.py writes them; tests check
-the committed files are up to date."""
+"""Render the mappings into Splunk confs: props.conf, eventtypes.conf, tags.conf, the join and
+contract-field macros, and the field tables of docs/data.md. tools/render_normalization.py writes
+them; tests check the committed files are up to date.
+
+A sourcetype whose CIM fields another add-on owns (`cim_owner`: the Splunk Add-on for Zeek, the
+Suricata add-on) gets only `mobile_ingress_*` classes and fields from us: Splunk merges the props
+stanzas of every app, and for one class name the app that sorts first wins, so reusing the
+vendor's names (`EVAL-url`, `FIELDALIAS-...AS src`) would make either definition win depending on
+the app a search runs in. The macro `mobile_ingress_contract_fields` gives the contract names back
+to those events inside the correlation searches."""
 
 from __future__ import annotations
 
@@ -8,8 +15,8 @@ from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
 
-from .expr import Const, Field, spl_field, spl_string, to_spl
-from .model import FieldClass, Join, Mapping, Output
+from .expr import Const, Field, is_reserved, spl_field, spl_string, to_spl
+from .model import CONTRACT_FIELDS, NAMESPACE_PREFIX, FieldClass, Join, JoinSource, Mapping, Output
 
 HEADER = (
     "# rendered by tools/render_normalization.py from src/mobile_ingress/normalize/mappings — do not edit"
@@ -20,13 +27,27 @@ DOCS_BEGIN = "<!-- rendered by tools/render_normalization.py: field tables — d
 DOCS_END = "<!-- end of the rendered field tables -->"
 JOIN_MACRO = "mobile_ingress_flow_join"
 JOIN_SOURCES_MACRO = "mobile_ingress_flow_join_sources"
+CONTRACT_MACRO = "mobile_ingress_contract_fields"
+NORMALIZE_MACRO = "mobile_ingress_normalize"
 JOIN_TARGET = "mobile_ingress_join_target"
 JOIN_SOURCE = "mobile_ingress_join_source"
 JOIN_KEY = "mobile_ingress_join_key"
+# The join key of an event that is neither a join target nor a source: `mvexpand` is documented
+# only "for each result with the specified field", so every event gets a key to keep it.
+NO_JOIN_KEY = "-"
 
 
 def join_value_field(name: str) -> str:
     return f"mobile_ingress_join_{name}"
+
+
+def namespaced(name: str) -> str:
+    """The field a vendor-owned sourcetype's props give for contract field NAME."""
+    return NAMESPACE_PREFIX + name
+
+
+def vendor_owned(mappings: MappingABC[str, Mapping]) -> list[Mapping]:
+    return [m for _, m in sorted(mappings.items()) if m.cim_owner is not None]
 
 
 def _where_spl(terms: Iterable[tuple[str, str]]) -> str:
@@ -58,16 +79,47 @@ def props_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list
         ("TIME_FORMAT", stamp.time_format),
         ("MAX_TIMESTAMP_LOOKAHEAD", "40"),
     ]
+    settings += _vendor_settings(mapping) if mapping.cim_owner is not None else _own_settings(mapping)
+    settings += _join_settings(mapping, mappings)
+    return settings
+
+
+def _own_settings(mapping: Mapping) -> list[tuple[str, str]]:
+    """Every output under its own name: the contract fields and the CIM fields."""
+    settings = []
     for output in mapping.outputs:
         kind = output.field_class
         if kind == FieldClass.ALIAS:
             settings.append(
-                (f"FIELDALIAS-mobile_ingress_{output.name}", f"{_alias_source(output)} AS {output.name}")
+                (f"FIELDALIAS-{namespaced(output.name)}", f"{_alias_source(output)} AS {output.name}")
             )
         elif kind == FieldClass.EVAL:
             settings.append((f"EVAL-{output.name}", to_spl(output.expr)))
-    settings += _join_settings(mapping, mappings)
     return settings
+
+
+def _vendor_settings(mapping: Mapping) -> list[tuple[str, str]]:
+    """Only the contract fields, each as `mobile_ingress_<name>` (class and field): the CIM
+    fields of the sourcetype are the vendor add-on's."""
+    settings = []
+    for output in mapping.contract_outputs:
+        target = namespaced(output.name)
+        expr = output.expr
+        if isinstance(expr, Field) and "{}" not in expr.name and not is_reserved(expr.name):
+            settings.append((f"FIELDALIAS-{target}", f"{expr.name} AS {target}"))
+        else:
+            settings.append((f"EVAL-{target}", to_spl(expr)))
+    return settings
+
+
+def source_key_spl(namespace: str, source: JoinSource) -> str:
+    """The namespaced key of a join source; a multivalue key is namespaced value by value with
+    mvmap, which evaluates its expression once per value of the field, the field's name standing
+    for the value (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions)."""
+    key = to_spl(source.key)
+    if source.multivalue:
+        return f"mvmap({key}, {_keyed(namespace, key)})"
+    return _keyed(namespace, key)
 
 
 def _join_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list[tuple[str, str]]:
@@ -86,7 +138,7 @@ def _join_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list
         def guarded(spl: str, condition: str = condition) -> str:
             return f"if({condition}, {spl}, null())" if condition else spl
 
-        settings.append((f"EVAL-{JOIN_SOURCE}", guarded(_keyed(other.join.namespace, to_spl(source.key)))))
+        settings.append((f"EVAL-{JOIN_SOURCE}", guarded(source_key_spl(other.join.namespace, source))))
         for name in other.join.fill:
             output = mapping.output(name)
             assert output is not None  # the loader checked it
@@ -100,11 +152,16 @@ def render_props(mappings: MappingABC[str, Mapping]) -> str:
         "#",
         "# One stanza per supported sourcetype: line breaking and timestamps (index time: deploy this",
         "# app to the indexers or heavy forwarders too), JSON fields at search time, and the aliases and",
-        "# calculated fields that give the detection contract's fields and the CIM fields. See docs/data.md.",
+        "# calculated fields that give the detection contract's fields and the CIM fields. A sourcetype",
+        "# whose CIM fields a vendor add-on owns gets only mobile_ingress_* fields here (its contract",
+        "# fields, which the macro mobile_ingress_contract_fields renames). See docs/data.md.",
     ]
     for sourcetype in sorted(mappings):
         mapping = mappings[sourcetype]
-        out += ["", f"# {mapping.title}: {Path(mapping.path).name}", f"[{sourcetype}]"]
+        out += ["", f"# {mapping.title}: {Path(mapping.path).name}"]
+        if mapping.cim_owner is not None:
+            out.append(f"# CIM fields and eventtypes: {mapping.cim_owner}.")
+        out.append(f"[{sourcetype}]")
         out += [f"{key} = {value}" for key, value in props_settings(mapping, mappings)]
     return "\n".join(out) + "\n"
 
@@ -143,9 +200,13 @@ def joins(mappings: MappingABC[str, Mapping]) -> list[Join]:
 
 
 def join_macro(mappings: MappingABC[str, Mapping]) -> str:
-    """The SPL twin of the Python join: events of one connection share a key; a detection event
+    """The SPL twin of the Python join: events of one transfer share a key; a detection event
     missing a filled field takes the first value (in sort order) of its join sources; the join
-    sources, which carry no activity, then leave the results."""
+    sources, which carry no activity, then leave the results.
+
+    A source may have several keys (Zeek http.log's file ids): `mvexpand` first gives it one row
+    per key, because `eventstats ... BY` a multivalue field has no per-event meaning the search
+    reference documents. Events with no key get a placeholder so that `mvexpand` keeps them."""
     fill: list[str] = []
     for join in joins(mappings):
         fill += [name for name in join.fill if name not in fill]
@@ -157,12 +218,33 @@ def join_macro(mappings: MappingABC[str, Mapping]) -> str:
         for n in fill
     )
     return (
-        f"eval {JOIN_KEY}=coalesce({JOIN_TARGET}, {JOIN_SOURCE})"
+        f"eval {JOIN_KEY}=coalesce({JOIN_TARGET}, {JOIN_SOURCE}, {spl_string(NO_JOIN_KEY)})"
+        f" | mvexpand {JOIN_KEY}"
         f" | eventstats {stats} BY {JOIN_KEY}"
         f" | eval {evals}"
         " | where isnotnull(activity)"
         " | fields - mobile_ingress_join*"
     )
+
+
+def contract_field_names(mappings: MappingABC[str, Mapping]) -> list[str]:
+    """The contract fields any vendor-owned mapping outputs, in contract order."""
+    owned = vendor_owned(mappings)
+    return [name for name in CONTRACT_FIELDS if any(m.output(name) is not None for m in owned)]
+
+
+def contract_macro(mappings: MappingABC[str, Mapping]) -> str:
+    """Give vendor-owned events their contract fields back from `mobile_ingress_<name>`. Every
+    listed field of such an event is ours (null when our mapping gives none), so a value the
+    vendor add-on sets under a contract name never reaches the engine, and `--raw` (which computes
+    the contract names directly) gives the same."""
+    owned = vendor_owned(mappings)
+    names = contract_field_names(mappings)
+    if not names:
+        return "search *"
+    sourcetypes = ", ".join(spl_string(m.sourcetype) for m in owned)
+    assignments = ", ".join(f"{n}=if(in(sourcetype, {sourcetypes}), {namespaced(n)}, {n})" for n in names)
+    return f"eval {assignments}"
 
 
 def render_macros_section(mappings: MappingABC[str, Mapping]) -> str:
@@ -171,22 +253,37 @@ def render_macros_section(mappings: MappingABC[str, Mapping]) -> str:
         for _, m in sorted(mappings.items())
         if m.join is not None
     )
+    by_owner: dict[str, list[str]] = {}
+    for m in vendor_owned(mappings):
+        by_owner.setdefault(str(m.cim_owner), []).append(m.sourcetype)
+    owners = "; ".join(f"{owner}: {', '.join(sts)}" for owner, sts in by_owner.items())
     return "\n".join(
         [
             MACROS_BEGIN,
-            "# Joins of the normalization (declared in the mappings): props cannot join two events,",
-            "# so the correlation searches run this after the base search; `mobile-ingress --raw` does",
-            "# the same in Python.",
+            "# Normalization that props cannot do (declared in the mappings): the contract names of the",
+            "# sourcetypes whose CIM fields a vendor add-on owns, and the joins of two events. The",
+            "# correlation searches run `mobile_ingress_normalize` right after the base search;",
+            "# `mobile-ingress --raw` does the same in Python.",
             "",
             f"[{JOIN_SOURCES_MACRO}]",
             f"definition = ({JOIN_SOURCE}=*)",
             "description = The events a join reads (they carry no activity): the correlation searches"
             " add them to the base search so the join can see them.",
             "",
+            f"[{CONTRACT_MACRO}]",
+            f"definition = {contract_macro(mappings)}",
+            "description = Gives the events of vendor-owned sourcetypes their contract fields from the"
+            f" mobile_ingress_* fields of this app's props ({owners}).",
+            "",
             f"[{JOIN_MACRO}]",
             f"definition = {join_macro(mappings)}",
-            "description = Fills the detection events' fields from the events of the same connection:"
+            "description = Fills the detection events' fields from the events of the same transfer:"
             f" {described}.",
+            "",
+            f"[{NORMALIZE_MACRO}]",
+            f"definition = `{CONTRACT_MACRO}` | `{JOIN_MACRO}`",
+            "description = Everything after the base search that turns raw events into contract events:"
+            " the contract fields of vendor-owned sourcetypes, then the joins.",
             MACROS_END,
         ]
     )
@@ -219,9 +316,59 @@ def _how(output: Output) -> str:
     return f"`{to_spl(output.expr)}`".replace("|", "\\|")
 
 
+def _vendor_owned_text(mapping: Mapping) -> list[str]:
+    return [
+        f"CIM: the fields, eventtypes and tags of this sourcetype belong to the {mapping.cim_owner}"
+        " (see Sourcetypes another add-on owns, above). This app's props give it only its contract"
+        " fields, as `mobile_ingress_<name>`; the other fields below are computed by `--raw` only.",
+        "",
+    ]
+
+
+def _vendor_overview(mappings: MappingABC[str, Mapping]) -> list[str]:
+    owned = vendor_owned(mappings)
+    if not owned:
+        return []
+    by_owner: dict[str, list[str]] = {}
+    for m in owned:
+        by_owner.setdefault(str(m.cim_owner), []).append(f"`{m.sourcetype}`")
+    return [
+        "### Sourcetypes another add-on owns",
+        "",
+        *(f"- {', '.join(sts)}: {owner}." for owner, sts in by_owner.items()),
+        "",
+        "Splunk merges the props stanzas every app gives one sourcetype, and for one class name the"
+        " app that sorts first wins, so which definition applies would depend on the app a search"
+        " runs in. On these sourcetypes this app therefore defines only `mobile_ingress_*` classes"
+        " and fields: each contract field the mapping gives, as `mobile_ingress_<name>`, and the"
+        " join's `mobile_ingress_join_*`. Their CIM fields, eventtypes and tags (Web,"
+        " Network_Traffic) are the vendor add-on's: install it for CIM. The correlation searches run"
+        f" `{NORMALIZE_MACRO}` after their base search: `{CONTRACT_MACRO}` gives these events their"
+        f" contract names back (every contract field listed there is this app's, null where the"
+        f" mapping gives none), then `{JOIN_MACRO}` joins. A base search that filters them must"
+        " use the namespaced names (`mobile_ingress_activity=retrieval`). `--raw` gives the"
+        " contract names directly.",
+        "",
+        "Both apps also set these sourcetypes' index-time settings (line breaking, `TIME_PREFIX`,"
+        " `TIME_FORMAT`). For a setting both give, the app whose folder name sorts first in ASCII"
+        " order wins (`Splunk_TA_bro` and `TA-Suricata` sort before `TA-mobile-ingress`), so the"
+        " vendor's value applies, merged with this app's other settings, and the two must find the"
+        " same time. TA-Suricata, for one, sets `TIME_PREFIX = timestamp\":` and no `TIME_FORMAT`:"
+        " merged, its prefix ends before the value's opening quote, where this app's `TIME_FORMAT`"
+        " then starts. Check `_time` against `timestamp` on indexed events, or put this app's"
+        " `TIME_PREFIX` in its `local/props.conf` (a local directory wins over every app's"
+        " default). At search time, this app's `KV_MODE = json` applies in its own searches: if the"
+        " vendor add-on extracts the sourcetype's JSON at index time (`INDEXED_EXTRACTIONS = json`),"
+        " every field would be extracted twice (props.conf.spec, `KV_MODE`) and single values become"
+        " multivalue; set `KV_MODE = none` for it in this app's `local/props.conf` then.",
+        "",
+    ]
+
+
 def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Iterable[str]) -> str:
     contract = set(contract_fields)
     out = [DOCS_BEGIN, ""]
+    out += _vendor_overview(mappings)
     for sourcetype in sorted(mappings):
         mapping = mappings[sourcetype]
         out += [
@@ -241,18 +388,29 @@ def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Ite
             " bytes are truncated by Splunk and skipped by `--raw`.",
             "",
         ]
-        out += ["| field | contract | from |", "|---|---|---|"]
+        owned = mapping.cim_owner is not None
+        if owned:
+            out += _vendor_owned_text(mapping)
+            out += ["| field | contract | from | this app's props |", "|---|---|---|---|"]
+        else:
+            out += ["| field | contract | from |", "|---|---|---|"]
         for output in mapping.outputs:
-            out.append(f"| `{output.name}` | {'yes' if output.name in contract else ''} | {_how(output)} |")
+            in_contract = output.name in contract
+            row = f"| `{output.name}` | {'yes' if in_contract else ''} | {_how(output)} |"
+            if owned:
+                row += f" {f'`{namespaced(output.name)}`' if in_contract else 'none (`--raw` only)'} |"
+            out.append(row)
         if mapping.join is not None:
             join = mapping.join
             where = " and ".join(f"{k}={v}" for k, v in join.source.where)
             filled = ", ".join(f"`{f}`" for f in join.fill)
+            source_key = f"`{to_spl(join.source.key)}`"
+            matches = f"one of whose {source_key} values" if join.source.multivalue else f"whose {source_key}"
             out += [
                 "",
                 f"Join: a detection event without {filled} takes them from the"
-                f" `{join.source.sourcetype}` event{' with ' + where if where else ''} whose"
-                f" `{to_spl(join.source.key)}` equals its `{to_spl(join.key)}` (macro `{JOIN_MACRO}`).",
+                f" `{join.source.sourcetype}` event{' with ' + where if where else ''} {matches}"
+                f" equals its `{to_spl(join.key)}` (macro `{JOIN_MACRO}`).",
             ]
         for item in mapping.cim:
             gaps = "; ".join(f"`{name}`: {why}" for name, why in item.gaps)
