@@ -9,8 +9,11 @@ the search head over every event of the search and replaces the events with one 
 
 Options mirror the scalar mutable elements: `time_window`, `ingress_bytes_threshold`,
 `foreground_state_required`, `clock_skew` (validated by the engine, so messages match the command
-line), plus `suppressed` (default false) and `order` (`desc`, the default and Splunk's own order:
-newest first, bounded memory; `asc`; `any`: everything held until the end).
+line), plus `suppressed` (default false), `order` (`desc`, the default and Splunk's own order:
+newest first, bounded memory; `asc`; `any`: everything held until the end) and `warmup_days` (the
+warm-up gate, mobile_ingress_splunk/warmup.py; 0, the default, turns it off). Splunk sends only the
+fields of the normalized event (`required_fields`). Each finding row carries `_time` (the staged
+file's time, or the retrieval's for a retrieval-only finding), so a notable is stamped with it.
 
 Lookups, for each one the first non-empty of: the KV store collection `mobile_ingress_<name>` (read
 through splunkd, see mobile_ingress_splunk/kvstore.py), `lookups/mobile_ingress_<name>_local.csv`,
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator
 
 APP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +34,16 @@ _LIB = os.path.join(APP_DIR, "lib")
 if os.path.isdir(_LIB) and _LIB not in sys.path:
     sys.path.insert(0, _LIB)
 
-from mobile_ingress_splunk.kvstore import KVStoreReader  # noqa: E402
+from mobile_ingress_splunk import warmup  # noqa: E402
+from mobile_ingress_splunk.command_support import (  # noqa: E402
+    Invalid,
+    command_logger,
+    format_option,
+    kvstore_of,
+    lookup_sources,
+    parse_option,
+    search_latest_time,
+)
 from splunklib.searchcommands import (  # noqa: E402
     Configuration,
     EventingCommand,
@@ -41,26 +54,15 @@ from splunklib.searchcommands import (  # noqa: E402
 
 from mobile_ingress.engine.detector import Detector  # noqa: E402
 from mobile_ingress.engine.errors import EngineError, OrderViolation  # noqa: E402
-from mobile_ingress.engine.lookups import (  # noqa: E402
-    LOOKUP_NAMES,
-    Lookups,
-    LookupSource,
-    csv_file_source,
-    lookup_name,
-)
-from mobile_ingress.engine.settings import Settings, parse_bool, parse_setting  # noqa: E402
+from mobile_ingress.engine.events import EVENT_FIELDS  # noqa: E402
+from mobile_ingress.engine.findings import Finding  # noqa: E402
+from mobile_ingress.engine.lookups import Lookups  # noqa: E402
+from mobile_ingress.engine.settings import Settings  # noqa: E402
 from mobile_ingress.engine.stream import Order  # noqa: E402
+from mobile_ingress.engine.timeparse import round_ms  # noqa: E402
 
 SETTING_NAMES = ("time_window", "ingress_bytes_threshold", "foreground_state_required", "clock_skew")
 FIRST_MESSAGES = 5  # skipped records quoted in the warning; the counts are always complete
-
-
-class Invalid:
-    """A value the engine refused: kept so `prepare` reports the engine's own message."""
-
-    def __init__(self, raw: object, message: str) -> None:
-        self.raw = raw
-        self.message = message
 
 
 class EngineValue(validators.Validator):
@@ -70,49 +72,27 @@ class EngineValue(validators.Validator):
         self.name = name
 
     def __call__(self, value: object) -> object:
-        if value is None:
-            return None
-        try:
-            if self.name == "suppressed":
-                return parse_bool(value)
-            return parse_setting(self.name, value)
-        except (EngineError, ValueError) as exc:
-            message = str(exc)
-            if self.name == "suppressed":
-                message = f"suppressed must be true or false (or 1/0), got {value!r}"
-            return Invalid(value, message)
+        return parse_option(self.name, value)
 
     def format(self, value: object) -> str:
-        if isinstance(value, Invalid):
-            return str(value.raw)
-        return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        return format_option(value)
 
 
-def lookup_sources(app_dir: str, kvstore: KVStoreReader | None) -> dict[str, list[LookupSource]]:
-    """For each lookup: the KV store collection (when splunkd is reachable), the `_local` CSV, then
-    the shipped CSV in APP_DIR/lookups; the first non-empty one is used."""
-    folder = os.path.join(app_dir, "lookups")
-    sources: dict[str, list[LookupSource]] = {}
-    for name in LOOKUP_NAMES:
-        chain = [] if kvstore is None else [kvstore.source(lookup_name(name))]
-        chain.append(csv_file_source(os.path.join(folder, lookup_name(name) + "_local.csv")))
-        chain.append(csv_file_source(os.path.join(folder, lookup_name(name) + ".csv")))
-        sources[name] = chain
-    return sources
-
-
-@Configuration()
+# Splunk sends only these fields (selected fields mode): the normalized event of contract section 1.
+@Configuration(required_fields=list(EVENT_FIELDS))
 class IngressCorrelateCommand(EventingCommand):
     """Correlates retrievals, staged files and follow-on stages into T1544 findings.
 
     ##Syntax
     ingresscorrelate [time_window=<seconds>] [ingress_bytes_threshold=<bytes>]
         [foreground_state_required=<bool>] [clock_skew=<seconds>] [suppressed=<bool>]
-        [order=desc|asc|any]
+        [order=desc|asc|any] [warmup_days=<days>]
 
     ##Description
-    Replaces the events with one row per finding. Events newest first (Splunk's order) keep memory
-    bounded; a search that re-sorts events must keep time order or pass order=any.
+    Replaces the events with one row per finding, `_time` = the staged file's time (a retrieval-only
+    finding: the retrieval's). Events newest first (Splunk's order) keep memory bounded; after a
+    command that gives no documented order (eventstats) pass order=any. warmup_days holds the
+    findings back, with a warning, until the destination baseline has that many days of history.
     """
 
     time_window = Option(doc="Seconds from a retrieval to the file it stages (default 300)",
@@ -127,23 +107,24 @@ class IngressCorrelateCommand(EventingCommand):
                         require=False, default=False, validate=EngineValue("suppressed"))
     order = Option(doc="Time order of the events: desc (default), asc or any",
                    require=False, default="desc", validate=validators.Set("desc", "asc", "any"))
+    warmup_days = Option(doc="Days of baseline history before findings are raised (default 0: off)",
+                         require=False, default=0.0, validate=EngineValue("warmup_days"))
 
     app_dir = APP_DIR  # where lookups/ is read; tests point it at a temporary app folder
-    app_name = "TA-mobile-ingress"  # the app whose KV store collections are read
 
     def prepare(self) -> None:
         values: dict[str, object] = {}
         errors = []
-        for name in (*SETTING_NAMES, "suppressed"):
+        for name in (*SETTING_NAMES, "suppressed", "warmup_days"):
             value = getattr(self, name)
             if isinstance(value, Invalid):
                 errors.append(f"ingresscorrelate: invalid option {name}={value.raw}: {value.message}")
-            elif value is not None and name != "suppressed":
+            elif value is not None and name in SETTING_NAMES:
                 values[name] = value
         if not errors:
             try:
                 settings = Settings().with_values(values)
-                lookups = Lookups.load(lookup_sources(self.app_dir, self._kvstore()))
+                lookups = Lookups.load(lookup_sources(self.app_dir, kvstore_of(self, self.app_dir)))
             except EngineError as exc:
                 errors.append(f"ingresscorrelate: {exc}")
         if errors:
@@ -152,15 +133,12 @@ class IngressCorrelateCommand(EventingCommand):
             sys.exit(1)
         self._with_suppressed = bool(self.suppressed)
         self._detector = Detector(settings, lookups, Order(self.order or "desc"), self._with_suppressed)
+        self._gate = warmup.gate_state(
+            (entry.first_seen for entry in lookups.baseline),
+            float(self.warmup_days or 0),
+            search_latest_time(self) or time.time(),
+        )
         self._count = 0
-
-    def _kvstore(self) -> KVStoreReader | None:
-        """The KV store through splunkd, when the getinfo message says where splunkd is."""
-        searchinfo = self._metadata.searchinfo
-        if not getattr(searchinfo, "splunkd_uri", None) or not getattr(searchinfo, "session_key", None):
-            return None
-        service = self.service
-        return None if service is None else KVStoreReader(service, self.app_name)
 
     def transform(self, records: Iterable[dict[str, object]]) -> Iterator[dict[str, object]]:
         detector = self._detector
@@ -180,15 +158,37 @@ class IngressCorrelateCommand(EventingCommand):
             return
         self._report()
         findings, tuning = detector.finish()
+        if not self._gate.open:
+            self._hold_back(findings)
+            tuning = [*tuning, *findings]
+            for finding in findings:
+                finding.suppressed_by = warmup.SUPPRESSED_BY
+            findings = []
         for finding in [*findings, *(tuning if self._with_suppressed else [])]:
-            yield self._row(finding.to_dict())
+            yield self._row(finding)
 
-    def _row(self, fields: dict[str, object]) -> dict[str, object]:
+    def _row(self, finding: Finding) -> dict[str, object]:
+        fields = finding.to_dict()
         if self._with_suppressed:
             fields.setdefault("suppressed_by", None)
+        fields["_time"] = round_ms(finding.anchor_time)
         fields["src"] = fields["device_id"]
         fields["dvc"] = fields["device_id"]
         return fields
+
+    def _hold_back(self, findings: list[Finding]) -> None:
+        """A closed warm-up gate says so: a search warning, and a log line for Data health."""
+        text = (
+            f"ingresscorrelate: warm-up: {len(findings)} findings held back: {self._gate.describe()}"
+        )
+        self.write_warning("{}", text)
+        command_logger("ingresscorrelate").warning(
+            "warm-up gate closed: held_back=%d history_days=%s required_days=%g | %s",
+            len(findings),
+            "none" if self._gate.history_days is None else f"{self._gate.history_days:.2f}",
+            self._gate.required_days,
+            self._gate.describe(),
+        )
 
     def _report(self) -> None:
         report = self._detector.report

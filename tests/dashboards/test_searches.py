@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mobile_ingress.engine.events import _FIELDS as EVENT_FIELDS
+from mobile_ingress.engine.events import EVENT_FIELDS
 from mobile_ingress.engine.findings import FIELDS as FINDING_FIELDS
 from mobile_ingress.engine.lookups import COLUMNS
 

@@ -19,9 +19,12 @@ from .standin import APP, SESSION_KEY, StandIn
 
 
 def search_lookups(stand_in: StandIn, app_dir: Path) -> Lookups:
-    command = scp.load_command_module()
+    scp.load_command_module()  # package/bin on sys.path, as when splunkd runs the command
+    from mobile_ingress_splunk.command_support import lookup_sources
+    from mobile_ingress_splunk.kvstore import KVStoreReader
+
     service = Service(scheme="http", host="127.0.0.1", port=stand_in.port, token=SESSION_KEY)
-    return Lookups.load(command.lookup_sources(str(app_dir), command.KVStoreReader(service, APP)))
+    return Lookups.load(lookup_sources(str(app_dir), KVStoreReader(service, APP)))
 
 
 def findings(lookups: Lookups, events: list[dict[str, Any]]) -> list[dict[str, Any]]:

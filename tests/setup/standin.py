@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote_plus
 
 from tests.splunk.test_knowledge_objects import read_conf
 from tests.standin_http import JsonHandler, local_server, serving
@@ -58,7 +58,7 @@ class StandIn:
 
             def _route(self, method: str) -> None:
                 path = self.path.split("?", 1)[0]
-                stand_in.requests.append((method, unquote(path)))
+                stand_in.requests.append((method, unquote_plus(path)))
                 if self.headers.get("Authorization") != f"Splunk {SESSION_KEY}":
                     return self.send_json(401, _messages("WARN", "call not properly authenticated"))
                 if not path.startswith(PREFIX):
@@ -68,7 +68,10 @@ class StandIn:
                     return self.send_json(503, _messages("ERROR", "KV Store is initializing"))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, answer = stand_in.answer(method, rest, body, self.headers.get("Content-Type", ""))
+                query = parse_qs(self.path.partition("?")[2])
+                status, answer = stand_in.answer(
+                    method, rest, body, self.headers.get("Content-Type", ""), query
+                )
                 self.send_json(status, answer)
 
         self.server = local_server(Handler)
@@ -77,15 +80,23 @@ class StandIn:
 
     # ------------------------------------------------------------------------------------
 
-    def answer(self, method: str, rest: str, body: bytes, content_type: str) -> tuple[int, object]:
+    def answer(
+        self,
+        method: str,
+        rest: str,
+        body: bytes,
+        content_type: str,
+        query: dict[str, list[str]] | None = None,
+    ) -> tuple[int, object]:
         if rest.startswith(DATA):
-            return self._kv(method, [unquote(p) for p in rest[len(DATA) :].split("/")], body)
+            parts = [unquote_plus(p) for p in rest[len(DATA) :].split("/")]
+            return self._kv(method, parts, body, query or {})
         if rest.startswith("configs/conf-macros/"):
-            return self._conf(self.macros, method, unquote(rest.split("/", 2)[2]), body)
+            return self._conf(self.macros, method, unquote_plus(rest.split("/", 2)[2]), body)
         if rest == "saved/searches" and method == "GET":
             return 200, {"entry": [self._entry(n, s) for n, s in self.saved.items()]}
         if rest.startswith("saved/searches/"):
-            return self._conf(self.saved, method, unquote(rest.split("/", 2)[2]), body)
+            return self._conf(self.saved, method, unquote_plus(rest.split("/", 2)[2]), body)
         return 404, _messages("ERROR", "Not Found")
 
     def _entry(self, name: str, content: dict[str, str]) -> dict[str, object]:
@@ -103,13 +114,27 @@ class StandIn:
             return 405, _messages("ERROR", "Method not allowed")
         return 200, {"entry": [self._entry(name, stanzas[name])]}
 
-    def _kv(self, method: str, parts: list[str], body: bytes) -> tuple[int, object]:
+    @staticmethod
+    def query(records: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """The documented `sort`, `skip` and `limit` of a KV store data query (splunkd caps a
+        query at limits.conf [kvstore] max_rows_per_query, 50,000 by default)."""
+        rows = list(records)
+        field, _, direction = query.get("sort", [""])[0].partition(":")
+        if field:
+            rows.sort(key=lambda r: str(r.get(field, "")), reverse=direction == "-1")
+        skip = int(query.get("skip", ["0"])[0])
+        limit = int(query.get("limit", ["0"])[0]) or 50_000
+        return rows[skip : skip + min(limit, 50_000)]
+
+    def _kv(
+        self, method: str, parts: list[str], body: bytes, query: dict[str, list[str]]
+    ) -> tuple[int, object]:
         name = parts[0]
         if name not in self.collections:
             return 404, _messages("ERROR", "Collection not found")
         records = self.collections[name]
         if len(parts) == 1 and method == "GET":
-            return 200, records
+            return 200, self.query(records, query)
         if parts[1:] == ["batch_save"] and method == "POST":
             keys = []
             for record in json.loads(body):

@@ -181,10 +181,8 @@ def test_settings_edit_of_a_larger_window_moves_the_dispatch_window(
     assert answer["entries"]["time_window"]["content"]["value"] == "3600"
     assert stand_in.macros["mobile_ingress_time_window"]["definition"] == "3600"
     assert (
-        stand_in.saved["mobile_ingress_an1848_android_ingress_tool_transfer"]["dispatch.earliest_time"]
-        == "-82m@m"
-    )
-    assert (
-        stand_in.saved["mobile_ingress_an1849_ios_ingress_tool_transfer"]["dispatch.earliest_time"]
-        == "-82m@m"
+        stand_in.saved["Mobile Ingress - DET0718 Mobile Ingress Tool Transfer - Rule"][
+            "dispatch.earliest_time"
+        ]
+        == "-151m@m"
     )

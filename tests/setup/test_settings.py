@@ -12,10 +12,7 @@ from tests.splunk.test_knowledge_objects import cron_interval, relative_seconds
 
 from .standin import StandIn
 
-CORRELATION = (
-    "mobile_ingress_an1848_android_ingress_tool_transfer",
-    "mobile_ingress_an1849_ios_ingress_tool_transfer",
-)
+CORRELATION = ("Mobile Ingress - DET0718 Mobile Ingress Tool Transfer - Rule",)
 SAVED = "/servicesNS/nobody/TA-mobile-ingress/saved/searches/"
 MACROS = "/servicesNS/nobody/TA-mobile-ingress/configs/conf-macros/"
 
@@ -24,12 +21,13 @@ def window_rule_holds(stand_in: StandIn) -> bool:
     """The rule of tests/splunk/test_knowledge_objects.py, over the stand-in's current state."""
     window = float(stand_in.macros["mobile_ingress_time_window"]["definition"])
     skew = float(stand_in.macros["mobile_ingress_clock_skew"]["definition"])
+    lag = float(stand_in.macros["mobile_ingress_ingest_lag_seconds"]["definition"])
     for stanza in stand_in.saved.values():
         if "`mobile_ingress_time_window`" not in stanza["search"]:
             continue
-        earliest, snap_e = relative_seconds(stanza["dispatch.earliest_time"])
+        earliest, _ = relative_seconds(stanza["dispatch.earliest_time"])
         latest, snap_l = relative_seconds(stanza["dispatch.latest_time"])
-        if earliest - latest - max(snap_e, snap_l) < window + skew + cron_interval(stanza["cron_schedule"]):
+        if earliest < window + skew + cron_interval(stanza["cron_schedule"]) + max(latest + snap_l, lag):
             return False
     return True
 
@@ -84,9 +82,9 @@ def test_a_larger_window_moves_the_correlation_searches_dispatch_window_first(
     stand_in: StandIn, splunkd: Any
 ) -> None:
     change = DetectionSettings(splunkd).edit("time_window", "3600")
-    assert change.dispatch == {name: "-82m@m" for name in CORRELATION}
+    assert change.dispatch == {name: "-151m@m" for name in CORRELATION}
     for name in CORRELATION:
-        assert stand_in.saved[name]["dispatch.earliest_time"] == "-82m@m"
+        assert stand_in.saved[name]["dispatch.earliest_time"] == "-151m@m"
     assert stand_in.macros["mobile_ingress_time_window"]["definition"] == "3600"
     assert window_rule_holds(stand_in)
     # the searches are widened before the macro is written: a failure in between errs wide
@@ -104,10 +102,10 @@ def test_the_baseline_searches_are_left_alone(stand_in: StandIn, splunkd: Any) -
 
 
 def test_a_window_inside_the_slack_leaves_the_dispatch_window(stand_in: StandIn, splunkd: Any) -> None:
-    DetectionSettings(splunkd).edit("time_window", "600")
+    DetectionSettings(splunkd).edit("time_window", "580")
     assert [s["dispatch.earliest_time"] for n, s in stand_in.saved.items() if n in CORRELATION] == [
-        "-45m@m"
-    ] * 2
+        "-100m@m"
+    ]
     assert window_rule_holds(stand_in)
 
 
@@ -123,12 +121,21 @@ def test_without_the_move_the_rule_would_break(stand_in: StandIn) -> None:
     assert not window_rule_holds(stand_in)
 
 
+def test_a_longer_ingest_lag_widens_the_window_with_the_next_change(stand_in: StandIn, splunkd: Any) -> None:
+    """An admin who set mobile_ingress_ingest_lag_seconds to 3 hours (a slow EDR feed): the next
+    change on the page sizes the dispatch window for it."""
+    stand_in.macros["mobile_ingress_ingest_lag_seconds"]["definition"] = "10800"
+    change = DetectionSettings(splunkd).edit("time_window", "300")
+    assert change.dispatch == {name: "-201m@m" for name in CORRELATION}
+    assert window_rule_holds(stand_in)
+
+
 def test_a_window_the_rule_cannot_be_checked_for_is_refused_with_the_reason(
     stand_in: StandIn, splunkd: Any
 ) -> None:
-    stand_in.saved[CORRELATION[1]]["cron_schedule"] = "0 9 * * 1-5"
+    stand_in.saved[CORRELATION[0]]["cron_schedule"] = "0 9 * * 1-5"
     with pytest.raises(
-        SettingRefused, match=f"Cannot check the dispatch window of the saved search {CORRELATION[1]}"
+        SettingRefused, match=f"Cannot check the dispatch window of the saved search {CORRELATION[0]}"
     ):
         DetectionSettings(splunkd).edit("time_window", "3600")
     assert stand_in.writes() == []

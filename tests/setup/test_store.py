@@ -205,7 +205,8 @@ def test_a_local_csv_in_force_is_kept_by_the_first_change(
 
     after = search_lookups(stand_in, app_dir)
     assert after.sources["allowed_destinations"] == f"KV store collection {DESTINATIONS}"
-    assert [d.pattern.text for d in after.allowed_destinations] == ["updates.example.org", "10.1.0.0/16"]
+    # a collection is read in `_key` order (corp, local-updates.example.org, shipped-...)
+    assert [d.pattern.text for d in after.allowed_destinations] == ["10.1.0.0/16", "updates.example.org"]
 
 
 def test_an_allowed_app_suppresses_its_chain(stand_in: StandIn, splunkd: Any, app_dir: Path) -> None:

@@ -27,8 +27,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_dir(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An app folder as Splunk has it: the shipped lookups, the fleet's as `_local` overrides."""
-    app = tmp_path_factory.mktemp("app")
-    (app / "lookups").mkdir()
+    app = tmp_path_factory.mktemp("app") / "TA-mobile-ingress"  # the folder name is the app's name
+    (app / "lookups").mkdir(parents=True)
     for path in SHIPPED.glob("*.csv"):
         shutil.copy(path, app / "lookups" / path.name)
     for path in (fleet / "lookups").glob("*.csv"):

@@ -20,16 +20,16 @@ from scpv2 import Chunk, csv_body, execute, getinfo, message, parse_output  # no
 __all__ = ["Chunk", "Result", "csv_body", "execute", "getinfo", "message", "mv", "parse_output", "run"]
 
 
-def load_command_module() -> ModuleType:
-    """package/bin/ingresscorrelate.py as a module (the engine and splunklib from the dev venv)."""
-    name = "ingresscorrelate_under_test"
+def load_command_module(script: Path = COMMAND_SCRIPT) -> ModuleType:
+    """A command script of package/bin as a module (the engine and splunklib from the dev venv)."""
+    name = f"{script.stem}_under_test"
     if name in sys.modules:
         return sys.modules[name]
     # Importing from package/bin must leave no __pycache__ there: the build copies package/ as is.
     sys.dont_write_bytecode = True
     if str(COMMAND_SCRIPT.parent) not in sys.path:  # as when splunkd runs the script from bin/
         sys.path.insert(0, str(COMMAND_SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location(name, COMMAND_SCRIPT)
+    spec = importlib.util.spec_from_file_location(name, script)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -63,8 +63,23 @@ def run(
     **searchinfo: object,
 ) -> Result:
     """Run the command in-process on these chunks of records (the last sent with finished=true)."""
-    module = load_command_module()
-    command = module.IngressCorrelateCommand()
+    return run_command(
+        COMMAND_SCRIPT, "IngressCorrelateCommand", args, chunks, app_dir, dispatch_dir, **searchinfo
+    )
+
+
+def run_command(
+    script: Path,
+    class_name: str,
+    args: Sequence[str],
+    chunks: Sequence[Sequence[Mapping[str, object]]],
+    app_dir: Path,
+    dispatch_dir: Path,
+    **searchinfo: object,
+) -> Result:
+    """Any command of package/bin, in-process, through the protocol v2 byte stream."""
+    module = load_command_module(script)
+    command = getattr(module, class_name)()
     command.app_dir = str(app_dir)
     stream = getinfo(args, str(dispatch_dir), **searchinfo)
     for index, records in enumerate(chunks):

@@ -1,7 +1,7 @@
 """The lookup builders (detections/*_builder.yml): saved searches that write the contract's
 mobile_ingress_managed_apps and mobile_ingress_device_inventory from the MDM inventories, the MDM
 role map they read, and the macros that say where their data is. Static checks over the
-rendered confs (the SPL itself needs a Splunk to run)."""
+rendered confs; the replays in tests/replay run them in the offline executor."""
 
 from __future__ import annotations
 
@@ -28,15 +28,20 @@ BUILDERS = {
     "mobile_ingress_device_inventory_builder": "device_inventory",
 }
 ROLE_MAP = LOOKUPS / "mobile_ingress_mdm_role_map.csv"
+# Columns a builder keeps for itself after the contract's (the engine ignores other columns).
+BOOKKEEPING = {"managed_apps": ["last_seen"]}
 
 
 def written_columns(spl: str, lookup: str) -> list[str]:
-    """The columns the search hands `outputlookup LOOKUP`: its `table` stage just before."""
+    """The columns the search hands `outputlookup LOOKUP` (the contract's, then `disabled`, which a
+    user's row keeps): its `table` stage just before. The write never empties the collection: an
+    empty run (`override_if_empty=false`) leaves it as it is."""
     stages = commands_of(spl)
-    assert stages[-1] == ("outputlookup", [lookup]), stages[-1]
+    assert stages[-1] == ("outputlookup", ["override_if_empty=false", lookup]), stages[-1]
     command, columns = stages[-2]
     assert command == "table", f"the stage before outputlookup is {command}, not table"
-    return columns
+    assert columns[-1:] == ["disabled"], "a row a user disabled must stay disabled"
+    return columns[:-1]
 
 
 def role_map() -> list[dict[str, str]]:
@@ -47,15 +52,23 @@ def role_map() -> list[dict[str, str]]:
 @pytest.mark.parametrize(("name", "lookup"), sorted(BUILDERS.items()))
 def test_a_builder_writes_exactly_the_contract_columns(name: str, lookup: str) -> None:
     spl = expand(saved()[name]["search"], read_conf(DEFAULT / "macros.conf"))
-    assert written_columns(spl, f"mobile_ingress_{lookup}_kv") == list(COLUMNS[lookup])
+    expected = [*COLUMNS[lookup], *BOOKKEEPING.get(lookup, [])]
+    assert written_columns(spl, f"mobile_ingress_{lookup}_kv") == expected
 
 
 def test_the_column_check_sees_a_missing_or_reordered_column() -> None:
-    good = "search x | table device_id platform ip user first_seen last_seen | outputlookup t_kv"
+    good = (
+        "search x | table device_id platform ip user first_seen last_seen disabled"
+        " | outputlookup override_if_empty=false t_kv"
+    )
     assert written_columns(good, "t_kv") == list(COLUMNS["device_inventory"])
     assert written_columns(good.replace(" user", ""), "t_kv") != list(COLUMNS["device_inventory"])
     with pytest.raises(AssertionError, match="not table"):
-        written_columns("search x | fields a | outputlookup t_kv", "t_kv")
+        written_columns("search x | fields a | outputlookup override_if_empty=false t_kv", "t_kv")
+    with pytest.raises(AssertionError):  # a run that finds nothing would empty the collection
+        written_columns(good.replace("override_if_empty=false ", ""), "t_kv")
+    with pytest.raises(AssertionError, match="disabled"):
+        written_columns(good.replace(" disabled", ""), "t_kv")
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
@@ -118,7 +131,7 @@ def test_the_managed_apps_builder_looks_up_the_role_map_by_mdm_attribute_and_val
     search = saved()["mobile_ingress_managed_apps_builder"]["search"]
     lookups = [args for command, args in commands_of(search) if command == "lookup"]
     assert lookups == [
-        ["mobile_ingress_mdm_role_map", "mdm", "attribute", "value", "OUTPUT", "roles", "AS", "mapped_roles"]
+        ["mobile_ingress_mdm_role_map", "mdm", "attribute", "value", "OUTPUT", "roles", "AS", "mapped_roles"],
     ]
     for mdm in ("intune", "amapi", "jamf"):
         assert f'"{mdm}"' in search
@@ -155,8 +168,18 @@ def test_the_ip_sources_macro_ships_matching_nothing_with_the_inventory_fields()
     assert not any(st.startswith("mobile_ingress") for st in load_mappings())
     assert definition.endswith("| fields _time device_id platform ip user")
     search = saved()["mobile_ingress_device_inventory_builder"]["search"]
-    assert "| append [`mobile_ingress_ip_sources`]" in search
+    # multisearch, not append: no subsearch row or time limit cuts the raw events it reads
+    assert "| multisearch [search `mobile_ingress_mdm_inventory`" in search
+    assert "[`mobile_ingress_ip_sources`]" in search and "append [" not in search
 
 
 def test_the_ip_hold_is_a_number_of_seconds() -> None:
     assert int(read_conf(DEFAULT / "macros.conf")["mobile_ingress_ip_hold_seconds"]["definition"]) > 0
+
+
+def test_the_managed_apps_builder_merges_instead_of_replacing() -> None:
+    """Jamf's input reads only the devices whose inventory changed: a builder that replaced the
+    collection with the last day's sightings would drop every app of the others."""
+    spl = expand(saved()["mobile_ingress_managed_apps_builder"]["search"], read_conf(DEFAULT / "macros.conf"))
+    assert "| inputlookup append=true mobile_ingress_managed_apps_kv" in spl
+    assert "| dedup platform app_id" in spl and "relative_time(now(), \"-\" . 30 . \"d\")" in spl

@@ -1,6 +1,13 @@
 """KV store collections as lookup sources, read through splunkd's documented REST endpoint
 `GET /servicesNS/nobody/<app>/storage/collections/data/<collection>` (a JSON array of records).
 
+splunkd answers at most `limits.conf [kvstore] max_rows_per_query` records a query (50,000 by
+default), so a collection is read in pages (`limit`, `skip`) sorted by `_key`: every record once,
+in a defined order. The order matters for `mobile_ingress_file_risk_patterns`, where the first
+matching row gives the risk class: in a collection that is `_key` order, which is also the order
+in which the setup page lists the entries (by name). A page smaller than asked is not taken as the
+end (an admin may have lowered the cap): reading stops at an empty page.
+
 `KVStoreReader` is the small interface the search command uses; anything with splunklib's
 `Service.get(path, owner=..., app=..., **query)` works, so tests run it against a stand-in server.
 """
@@ -14,6 +21,8 @@ from mobile_ingress.engine.errors import LookupFileError
 from mobile_ingress.engine.lookups import LookupSource, Row
 
 DATA_PATH = "storage/collections/data/"
+PAGE_ROWS = 10_000  # under splunkd's default cap, so a lowered cap costs only extra pages
+MAX_PAGES = 10_000  # a server that ignores `skip` must not loop forever
 
 
 class KVStoreReader:
@@ -24,10 +33,36 @@ class KVStoreReader:
         self.app = app
 
     def records(self, collection: str) -> list[dict[str, Any]] | None:
-        """The collection's records, or None when splunkd does not know the collection (404)."""
+        """The collection's records in `_key` order, or None when splunkd does not know the
+        collection (404)."""
+        records: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            page = self._page(collection, skip=len(records))
+            if page is None:
+                return None
+            if not page:
+                return records
+            keys = [str(record.get("_key", "")) for record in page]
+            if seen.intersection(keys):
+                raise LookupFileError(
+                    f"KV store collection {collection}: splunkd repeated records at skip={len(records)} "
+                    "(it ignores paging); cannot read the collection whole"
+                )
+            seen.update(keys)
+            records.extend(page)
+        raise LookupFileError(f"KV store collection {collection}: more than {MAX_PAGES} pages")
+
+    def _page(self, collection: str, skip: int) -> list[dict[str, Any]] | None:
         try:
             response = self.service.get(
-                DATA_PATH + collection, owner="nobody", app=self.app, output_mode="json"
+                DATA_PATH + collection,
+                owner="nobody",
+                app=self.app,
+                output_mode="json",
+                sort="_key",
+                limit=PAGE_ROWS,
+                skip=skip,
             )
         except Exception as exc:  # splunklib.binding.HTTPError, or the connection failing
             if getattr(exc, "status", None) == 404:

@@ -34,6 +34,7 @@ DESCRIPTIONS = {
 }
 NAMES = tuple(DESCRIPTIONS)
 WINDOW_NAMES = ("time_window", "clock_skew")
+LAG_MACRO = "mobile_ingress_ingest_lag_seconds"
 
 
 class SettingRefused(ValueError):
@@ -71,6 +72,15 @@ class DetectionSettings:
     def values(self) -> dict[str, str]:
         return {name: self.splunkd.macro(macro_name(name)).strip() for name in NAMES}
 
+    def ingest_lag(self) -> float:
+        """Seconds events take to reach the index (macro mobile_ingress_ingest_lag_seconds): the
+        dispatch window covers it. An unreadable value counts as 0 rather than block the change."""
+        try:
+            lag = float(self.splunkd.macro(LAG_MACRO).strip())
+        except ValueError:
+            return 0.0
+        return lag if lag >= 0 else 0.0
+
     def create(self, name: str) -> None:
         if name in NAMES:
             raise SettingRefused(f"The detection setting {name} already exists: edit it instead.")
@@ -98,7 +108,7 @@ class DetectionSettings:
             skew = float(canonical("clock_skew", current["clock_skew"]))
             searches = self.splunkd.saved_searches(uses="`" + macro_name("time_window") + "`")
             try:
-                dispatch = plan(searches, window, skew)
+                dispatch = plan(searches, window, skew, self.ingest_lag())
             except ValueError as exc:
                 raise SettingRefused(str(exc)) from None
             for search, earliest in dispatch.items():

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from mobile_ingress.engine.errors import LookupFileError
 
@@ -29,8 +28,13 @@ class SplunkdError(RuntimeError):
     """splunkd refused or failed a request; the message names what was being done."""
 
 
-def _segment(name: str) -> str:
-    return quote(name, safe="")
+def _segment(name: str) -> Any:
+    """One path segment as splunklib encodes entity names (`UrlEncoded`, slashes too): a plain
+    string would be encoded again by splunklib, so `%20` would reach splunkd as `%2520`. Saved
+    searches of ES 8 are named `... - Rule`, with spaces."""
+    from splunklib.binding import UrlEncoded
+
+    return UrlEncoded(name, encode_slash=True)
 
 
 class SplunkdSetup:

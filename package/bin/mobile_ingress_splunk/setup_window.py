@@ -1,11 +1,18 @@
 """The dispatch-window rule of the correlation searches, for the setup page.
 
-A scheduled correlation search must search at least `time_window` + `clock_skew` + its schedule
-interval, so that a chain that straddles two runs is whole in at least one of them (docs/splunk.md,
-"Schedule"; tests/splunk/test_knowledge_objects.py checks the shipped searches). When the setup
-page raises the window or the skew, `plan` says which searches need a wider
-`dispatch.earliest_time`, or refuses with the reason when it cannot tell or the window would be
-unreasonable.
+A run at T searches `_time` in [T - earliest, T - latest) and sees only the events indexed by T.
+A chain spans at most `time_window` + `clock_skew` (S); its last event reaches the index at most
+`ingest_lag` (G) after its time. The first run at or after the chain's end + max(latest, G)
+sees it whole when its earliest edge still reaches the chain's start, and that run comes at most
+one schedule interval (I) later. So the rule (docs/splunk.md, "Schedule"; the shipped searches
+are checked by tests/splunk/test_knowledge_objects.py, and the replays in tests/replay exercise
+it with late events) is:
+
+    earliest >= S + I + max(latest + its snap, G)
+
+where a snap (`@m`) can move `latest` up to one unit earlier. When the setup page raises the
+window, the skew or the lag, `plan` says which searches need a wider `dispatch.earliest_time`, or
+refuses with the reason when it cannot tell or the window would be unreasonable.
 """
 
 from __future__ import annotations
@@ -61,13 +68,23 @@ def cron_interval(cron: str) -> int | None:
     return None
 
 
-def span(search: SavedSearch) -> int:
-    """The seconds every run surely covers: earliest minus latest minus the coarser snap."""
+def covered(search: SavedSearch, ingest_lag: float) -> int:
+    """The longest chain (seconds) every event of which one run surely sees: earliest minus the
+    schedule interval minus the later of `latest` (with its snap) and the ingest lag."""
+    interval = _interval(search)
     earliest, latest = _times(search)
-    return earliest[0] - latest[0] - max(earliest[1], latest[1])
+    return earliest[0] - interval - max(latest[0] + latest[1], math.ceil(ingest_lag))
 
 
-def needed(search: SavedSearch, time_window: float, clock_skew: float) -> int:
+def needed_earliest(search: SavedSearch, time_window: float, clock_skew: float, ingest_lag: float) -> int:
+    """The smallest `dispatch.earliest_time` (seconds before the run) the rule allows."""
+    latest = _times(search)[1]
+    return math.ceil(time_window + clock_skew) + _interval(search) + max(
+        latest[0] + latest[1], math.ceil(ingest_lag)
+    )
+
+
+def _interval(search: SavedSearch) -> int:
     interval = cron_interval(search.cron)
     if interval is None:
         raise WindowError(
@@ -75,26 +92,29 @@ def needed(search: SavedSearch, time_window: float, clock_skew: float) -> int:
             f"{search.cron!r} is not a fixed interval. Set time_window and clock_skew in "
             "Settings > Advanced search > Search macros and widen its dispatch.earliest_time yourself."
         )
-    return math.ceil(time_window + clock_skew) + interval
+    return interval
 
 
-def plan(searches: list[SavedSearch], time_window: float, clock_skew: float) -> dict[str, str]:
+def plan(
+    searches: list[SavedSearch], time_window: float, clock_skew: float, ingest_lag: float = 0.0
+) -> dict[str, str]:
     """The new `dispatch.earliest_time` of each search whose window is now too short (the others
     are left alone: a wider window never breaks the rule). WindowError when any search cannot be
     checked or would need more than MAX_DISPATCH_SECONDS."""
     changes: dict[str, str] = {}
     for search in searches:
-        need = needed(search, time_window, clock_skew)
-        if span(search) >= need:
+        need = needed_earliest(search, time_window, clock_skew, ingest_lag)
+        if _times(search)[0][0] >= need:
             continue
-        latest = _times(search)[1]
-        # `-Nm@m`: whole minutes, snapped to the minute like the shipped searches.
-        minutes = math.ceil((need + latest[0] + max(latest[1], 60)) / 60)
-        if minutes * 60 - latest[0] > MAX_DISPATCH_SECONDS:
+        # `-Nm@m`: whole minutes, snapped to the minute like the shipped searches (a snap only
+        # widens the earliest edge).
+        minutes = math.ceil(need / 60)
+        if minutes * 60 > MAX_DISPATCH_SECONDS:
             raise WindowError(
-                f"time_window {time_window:g} with clock_skew {clock_skew:g} would make the saved "
-                f"search {search.name} search {minutes * 60 - latest[0]} seconds of events on every "
-                f"run (more than {MAX_DISPATCH_SECONDS}); choose a smaller value."
+                f"time_window {time_window:g} with clock_skew {clock_skew:g} and an ingest lag of "
+                f"{ingest_lag:g} seconds would make the saved search {search.name} search "
+                f"{minutes * 60} seconds of events on every run (more than {MAX_DISPATCH_SECONDS}); "
+                "choose a smaller value."
             )
         changes[search.name] = f"-{minutes}m@m"
     return changes
