@@ -159,7 +159,8 @@ class IngressCorrelateCommand(EventingCommand):
         self._report()
         findings, tuning = detector.finish()
         if not self._gate.open:
-            self._hold_back(findings)
+            if findings:
+                self._hold_back(findings)
             tuning = [*tuning, *findings]
             for finding in findings:
                 finding.suppressed_by = warmup.SUPPRESSED_BY

@@ -98,7 +98,7 @@ def test_reader_returns_rows_without_internal_fields(stand_in: StandIn) -> None:
     rows = reader(stand_in).rows("mobile_ingress_allowed_destinations")
     assert [r.values for r in rows] == [
         {"destination": "*.example.com", "app_id": "*", "comment": "ok"},
-        {"destination": "10.0.0.0/8", "app_id": "", "disabled": "true"},
+        {"destination": "10.0.0.0/8", "app_id": "", "comment": "", "disabled": "true"},
     ]
     assert [r.where for r in rows] == [
         "mobile_ingress_allowed_destinations:k1",
@@ -106,6 +106,21 @@ def test_reader_returns_rows_without_internal_fields(stand_in: StandIn) -> None:
     ]
     # one page with the two records, then an empty page that ends the read
     assert stand_in.requests == [PREFIX + "mobile_ingress_allowed_destinations"] * 2
+
+
+def test_a_record_lacking_a_column_is_an_empty_cell_not_a_failed_lookup(stand_in: StandIn) -> None:
+    """A KV store record is schemaless: a builder (or an admin's outputlookup) that writes no
+    approved_roles for an app must not stop every search that reads the collection."""
+    from mobile_ingress.engine.lookups import Lookups, LookupSource
+
+    stand_in.collections["mobile_ingress_managed_apps"] = [
+        {"_key": "a", "platform": "ios", "app_id": "com.example.field", "managed": "true", "source": "jamf"},
+    ]
+    rows = reader(stand_in).rows("mobile_ingress_managed_apps")
+    assert rows[0].values["approved_roles"] == ""
+    lookups = Lookups.load({"managed_apps": [LookupSource("kv", lambda: rows)]})
+    app = lookups.managed_app("ios", "com.example.field")
+    assert app is not None and app.managed and not app.approved
 
 
 def _many(count: int) -> list[dict[str, Any]]:

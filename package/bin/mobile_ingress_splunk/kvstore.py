@@ -18,9 +18,10 @@ import json
 from typing import Any, Callable
 
 from mobile_ingress.engine.errors import LookupFileError
-from mobile_ingress.engine.lookups import LookupSource, Row
+from mobile_ingress.engine.lookups import COLUMNS, LookupSource, Row
 
 DATA_PATH = "storage/collections/data/"
+PREFIX = "mobile_ingress_"
 PAGE_ROWS = 10_000  # under splunkd's default cap, so a lowered cap costs only extra pages
 MAX_PAGES = 10_000  # a server that ignores `skip` must not loop forever
 
@@ -77,15 +78,19 @@ class KVStoreReader:
         return [record for record in data if isinstance(record, dict)]
 
     def rows(self, collection: str) -> list[Row] | None:
-        """Lookup rows: every field but the `_`-prefixed ones (`_key`, `_user`), as text."""
+        """Lookup rows: every field but the `_`-prefixed ones (`_key`, `_user`), as text. A KV store
+        record is schemaless: a contract column it lacks is an empty cell (the engine then judges
+        the row, and skips a bad one with a warning), never a lookup that fails whole."""
         records = self.records(collection)
         if records is None:
             return None
+        columns = COLUMNS.get(collection[len(PREFIX) :], ()) if collection.startswith(PREFIX) else ()
         rows = []
         for record in records:
-            values = {
-                name: _text(value) for name, value in record.items() if not str(name).startswith("_")
-            }
+            values = {name: "" for name in columns}
+            values.update(
+                (name, _text(value)) for name, value in record.items() if not str(name).startswith("_")
+            )
             rows.append(Row(values, f"{collection}:{record.get('_key', '')}"))
         return rows
 
