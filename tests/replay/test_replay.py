@@ -12,7 +12,6 @@ import csv
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 from .deployment import Deployment
 from .es_actions import single
 from .model import EditKind
-from .scenario import Scenario, build_scenario
+from .scenario import Scenario
 
 DAY = 86400
 CLI = [sys.executable, "-m", "mobile_ingress.cli.main"]
@@ -29,21 +28,6 @@ KV_LOOKUPS = ("device_inventory", "managed_apps", "destination_baseline")
 ALLOWLISTS = ("allowed_apps", "allowed_destinations", "allowed_paths", "file_risk_patterns")
 COMPARED = ("analytic_id", "device_id", "app_id", "dest", "url", "file_path", "risk_class", "stages",
             "context", "risk_score", "severity", "confidence")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    return build_scenario(seed=7)
-
-
-@pytest.fixture(scope="module")
-def replay(scenario: Scenario) -> Iterator[Deployment]:
-    deployment = Deployment(scenario)
-    try:
-        deployment.advance(scenario.end)
-        yield deployment
-    finally:
-        deployment.close()
 
 
 # ---------------------------------------------------------------------------- the command line

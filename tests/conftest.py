@@ -1,0 +1,5 @@
+"""Fixtures shared across the test tree."""
+
+from tests.replay.fixtures import replay, scenario
+
+__all__ = ["replay", "scenario"]
