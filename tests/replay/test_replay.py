@@ -319,3 +319,21 @@ def test_the_baseline_learned_the_fleets_destinations_and_no_pattern(
     got = {(str(r["app_id"]), str(r["dest"])) for r in rows}
     assert expected <= got
     assert not any(ch in str(r["dest"]) for r in rows for ch in '*/, "')
+
+
+def test_the_checklists_verification_search_runs_and_shows_suppressions_and_findings(
+    replay: Deployment, scenario: Scenario
+) -> None:
+    """docs/splunk.md's "one search that shows it works", as printed there, over the replay's last
+    day: rows suppressed by the shipped allowlists and the setup page's entry, the day's findings,
+    and no held-back warm-up."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "splunk.md").read_text(encoding="utf-8")
+    block = text.split("**The one search that shows it works**", 1)[1].split("\n\n", 2)[1]
+    spl = " ".join(line.strip() for line in block.splitlines())
+    assert spl.startswith("earliest=-24h `mobile_ingress_correlation_events`")
+    rows = replay.sp.search(spl, now=scenario.end).rows
+    outcomes = {str(row["outcome"]): int(str(row["count"])) for row in rows}
+    assert outcomes.get("finding", 0) > 0
+    assert any(o.startswith("mobile_ingress_allowed_paths: ") for o in outcomes)
+    assert "mobile_ingress_allowed_destinations: updates.fieldvendor.example.com" in outcomes
+    assert "baseline_warmup" not in outcomes
