@@ -220,7 +220,10 @@ class MobileApps(GraphStream):
     sourcetype = "mdm:intune:app"
     path = "deviceAppManagement/mobileApps"
     query = (("$expand", "assignments,categories"),)
-    time_field = "lastModifiedDateTime"
+    # A catalogue snapshot: stamped with its collection time (no time_field). Its
+    # lastModifiedDateTime is an admin's last edit, often weeks ago: as the event time, every sweep
+    # fell outside the managed-apps builder's window of the last day.
+    time_field = ""
     versioned_by = "lastModifiedDateTime"
 
 
