@@ -232,10 +232,11 @@ $(DASH_BUILD_STAMP): $(DASH_NPM_STAMP)
 	cd $(DASH) && ./node_modules/.bin/vite build
 	touch $@
 
-# Recorded results from the simulator and the engine, then one PNG per dashboard for the README.
+# Every dashboard search executed over the nine-day replay (tests/replay, about 2 minutes), then
+# one PNG per dashboard for the README.
 dashboards: setup chromium dashboards-build
 	$(VENV)/bin/python tools/render_dashboards.py --check
-	$(VENV)/bin/python tools/record_dashboard_results.py --out $(DASH_RECORDED)
+	$(VENV)/bin/python tools/replay_dashboards.py --out $(DASH_RECORDED)
 	mkdir -p $(DASH_SHOTS)
 	cd $(DASH) && node scripts/render.mjs --views ../package/default/data/ui/views \
 		--recorded ../$(DASH_RECORDED) --out ../$(DASH_SHOTS) --report ../$(OUT)/dashboards/render-report.json

@@ -4,12 +4,14 @@
 //
 // Serves the built preview page (dist/, `vite build`), each view's definition (taken from the
 // <definition> CDATA of VIEWS/<name>.xml, exactly what the app ships) and the recorded results
-// (RECORDED/<name>.json, tools/record_dashboard_results.py) from 127.0.0.1, opens every dashboard
-// in Debian's chromium driven by playwright-core, and writes OUT/<name>.png (the whole layout).
+// (RECORDED/<name>.json: the dashboards' searches executed over the replay, tests/dashboards/
+// recording.py) from 127.0.0.1, opens every dashboard in Debian's chromium driven by
+// playwright-core, and writes OUT/<name>.png (the whole layout).
 // The browser may reach nothing but that server: any other request is aborted and reported, and
 // any request to a splunkd path (/services, /servicesNS, /splunkd) is reported even if local.
 // The report (JSON) lists, per dashboard and panel, whether it drew (an <svg>, <canvas> or
-// <table> in the panel; the major value of a single value; text for markdown), the console errors, page errors and requests.
+// <table> in the panel; the major value of a single value; text for markdown; never a panel that
+// says "No data!"), the console errors, page errors and requests.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -128,9 +130,11 @@ function inspectPanels(vizIds) {
 }
 
 // Panel text that means the visualization did not draw its data.
-const NOT_DRAWN = /(No results found|Waiting for data|Waiting for input|no recorded result|Search is waiting|Error in|Invalid)/i;
+const NOT_DRAWN = /(No results found|No data!|Waiting for data|Waiting for input|no recorded result|Search is waiting|Error in|Invalid)/i;
 
+// Panel text that waiting does not change: an error, or a recorded result without rows.
 const FAILED = /(no recorded result|Error in)/i;
+const EMPTY = /No data!/;
 
 function drew(type, panel) {
     if (!panel.found || NOT_DRAWN.test(panel.text)) {
@@ -186,8 +190,8 @@ async function renderOne(browser, origin, name, definition, args) {
     let panels = {};
     for (;;) {
         panels = await page.evaluate(inspectPanels, vizIds);
-        // Stop once every panel drew or shows an error (an error does not go away by waiting).
-        const settled = (id) => drew(types[id], panels[id]) || FAILED.test(panels[id].text || '');
+        // Stop once every panel drew, shows an error or says it has no data (neither goes away by waiting).
+        const settled = (id) => drew(types[id], panels[id]) || FAILED.test(panels[id].text || '') || EMPTY.test(panels[id].text || '');
         if (vizIds.every(settled) || Date.now() > deadline) {
             break;
         }

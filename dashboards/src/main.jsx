@@ -1,6 +1,7 @@
 // Offline preview of one Dashboard Studio definition, drawn by Splunk's own DashboardCore with the
 // view-only Enterprise preset. Every search data source is served from recorded results (one entry
-// per data-source id, made by tools/record_dashboard_results.py), so the page never calls splunkd.
+// per data-source id, made by tests/dashboards/recording.py: each search executed offline over
+// the replay), so the page never calls splunkd.
 //
 // URL: index.html?dashboard=<name>[&theme=light|dark][&token.<name>=<value>...]
 // The definition and recorded results are fetched from definitions/<name>.json and

@@ -63,6 +63,7 @@ from mobile_ingress.engine.timeparse import round_ms  # noqa: E402
 
 SETTING_NAMES = ("time_window", "ingress_bytes_threshold", "foreground_state_required", "clock_skew")
 FIRST_MESSAGES = 5  # skipped records quoted in the warning; the counts are always complete
+MAX_LOGGED_IDS = 200  # finding ids per log line of the warm-up gate
 
 
 class EngineValue(validators.Validator):
@@ -183,11 +184,13 @@ class IngressCorrelateCommand(EventingCommand):
             f"ingresscorrelate: warm-up: {len(findings)} findings held back: {self._gate.describe()}"
         )
         self.write_warning("{}", text)
+        # The ids let Data health count distinct findings (overlapping runs hold one back again).
         command_logger("ingresscorrelate").warning(
-            "warm-up gate closed: held_back=%d history_days=%s required_days=%g | %s",
+            "warm-up gate closed: held_back=%d history_days=%s required_days=%g finding_ids=%s | %s",
             len(findings),
             "none" if self._gate.history_days is None else f"{self._gate.history_days:.2f}",
             self._gate.required_days,
+            ",".join(f.finding_id for f in findings[:MAX_LOGGED_IDS]),
             self._gate.describe(),
         )
 

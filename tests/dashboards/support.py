@@ -31,15 +31,6 @@ def definition(name: str) -> dict[str, Any]:
     return json.loads(match.group(1))
 
 
-def full_query(defn: dict[str, Any], ds_id: str) -> str:
-    """A data source's whole SPL: a chain is its base's query followed by its own."""
-    source = defn["dataSources"][ds_id]
-    query = source["options"]["query"]
-    if source["type"] == "ds.chain":
-        return full_query(defn, source["options"]["extend"]) + "\n" + query
-    return query
-
-
 def node() -> str:
     path = shutil.which("node")
     assert path, "node is not installed (the Makefile's dashboards toolchain needs Node.js 20)"
@@ -55,3 +46,20 @@ def run_node(args: list[str], timeout: int = 600) -> subprocess.CompletedProcess
     return subprocess.run(
         [node(), *args], cwd=DASHBOARDS, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def render(recorded: Path, out: Path, report: Path, names: list[str] | None = None) -> dict[str, Any]:
+    """dashboards/scripts/render.mjs over the shipped views and the recordings in RECORDED:
+    screenshots in OUT, the report (what each panel drew) returned."""
+    require_node_modules()
+    if not (DASHBOARDS / "dist" / "index.html").is_file():
+        raise AssertionError("the preview page is not built: run `make dashboards-build` (vite build)")
+    out.mkdir(parents=True, exist_ok=True)
+    report.unlink(missing_ok=True)
+    args = ["scripts/render.mjs", "--views", str(VIEWS), "--recorded", str(recorded), "--out", str(out)]
+    if names:
+        args += ["--names", ",".join(names)]
+    done = run_node([*args, "--report", str(report)])
+    assert done.returncode == 0, f"render.mjs failed (exit {done.returncode}):\n{done.stderr[-4000:]}"
+    loaded: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return loaded

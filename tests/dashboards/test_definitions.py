@@ -16,12 +16,11 @@ from typing import Any
 
 import pytest
 
+from .recording import TOKEN
 from .support import NAMES, ROOT, VIEWS, definition, require_node_modules, run_node
 
 sys.path.insert(0, str(ROOT / "tools"))
 import render_dashboards
-
-TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_.]*)\$")
 
 
 def validate(paths: list[Path]) -> tuple[int, dict[str, Any]]:
@@ -126,13 +125,23 @@ def test_every_data_source_feeds_a_visualization_or_a_chain(name: str) -> None:
     assert set(defn["dataSources"]) - used == set()
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_every_token_a_search_uses_is_set_by_an_input(name: str) -> None:
-    defn = definition(name)
+def unset_tokens(defn: dict[str, Any]) -> list[str]:
+    """`$token$`s (with or without a filter such as `|s`) of the data sources and defaults that no
+    input sets."""
     tokens = {i["options"]["token"] for i in defn.get("inputs", {}).values()}
     text = json.dumps(defn["dataSources"]) + json.dumps(defn.get("defaults", {}))
-    for token in TOKEN.findall(text):
-        assert token.split(".")[0] in tokens, f"{name}: ${token}$ is set by no input"
+    return sorted({name for name, _ in TOKEN.findall(text) if name.split(".")[0] not in tokens})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_token_a_search_uses_is_set_by_an_input(name: str) -> None:
+    assert unset_tokens(definition(name)) == []
+
+
+def test_a_filtered_token_no_input_sets_is_caught() -> None:
+    defn = definition("mobile_ingress_finding")
+    defn["dataSources"]["ds_finding"]["options"]["query"] += " | search finding_id=$findng_id|s$"
+    assert unset_tokens(defn) == ["findng_id"]
 
 
 def test_the_findings_table_drills_down_to_the_finding_dashboard() -> None:

@@ -43,6 +43,8 @@ DHCP_PROPS = {
     "MAX_TIMESTAMP_LOOKAHEAD": "40",
 }
 INITIAL_BASELINE = "mobile_ingress_destination_baseline_initial"
+# Where splunkd would read the app's logs from (the replay writes them under a temporary home).
+SPLUNK_LOGS = "/opt/splunk/var/log/splunk/"
 # Runs at the same minute go builders first, then the baseline, then the correlation (Splunk runs
 # them concurrently; a fixed order keeps the replay deterministic).
 KIND_ORDER = ("lookup_builder", "baseline", "maintenance", "correlation")
@@ -66,6 +68,7 @@ class Deployment:
     applied: list[Edit] = field(default_factory=list)
     clock: int = 0
     log_offsets: dict[str, int] = field(default_factory=dict)
+    logged: list[tuple[int, str]] = field(default_factory=list)  # (run time, line) indexed into _internal
 
     def __post_init__(self) -> None:
         # The app's commands log under $SPLUNK_HOME/var/log/splunk, which splunkd indexes into
@@ -169,9 +172,10 @@ class Deployment:
                 if len(parts) < 3:
                     continue
                 raw = f"{stamp} {parts[2]}"
+                self.logged.append((now, raw))
                 events.append(
                     IndexedEvent(
-                        index="_internal", sourcetype=name[: -len(".log")], source=path, host="sh1",
+                        index="_internal", sourcetype=name[: -len(".log")], source=SPLUNK_LOGS + name, host="sh1",
                         raw=raw, indextime=float(now), time=float(now),
                     )
                 )  # fmt: skip
