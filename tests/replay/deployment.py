@@ -175,8 +175,8 @@ class Deployment:
                 self.logged.append((now, raw))
                 events.append(
                     IndexedEvent(
-                        index="_internal", sourcetype=name[: -len(".log")], source=SPLUNK_LOGS + name, host="sh1",
-                        raw=raw, indextime=float(now), time=float(now),
+                        index="_internal", sourcetype=name[: -len(".log")], source=SPLUNK_LOGS + name,
+                        host="sh1", raw=raw, indextime=float(now), time=float(now),
                     )
                 )  # fmt: skip
         self.sp.add_events(events)

@@ -60,8 +60,16 @@ def test_the_correlation_tolerates_the_order_the_normalization_leaves(sp: Splunk
     sp.add_events(events)
     sp.kvstore.batch_save(
         "mobile_ingress_device_inventory",
-        [{"device_id": "d1", "platform": "android", "ip": "10.1.1.5", "user": "u", "first_seen": "0",
-          "last_seen": str(NOW + 86400)}],  # fmt: skip
+        [
+            {
+                "device_id": "d1",
+                "platform": "android",
+                "ip": "10.1.1.5",
+                "user": "u",
+                "first_seen": "0",
+                "last_seen": str(NOW + 86400),
+            }
+        ],
     )
     shipped = sp.savedsearches[CORRELATION]["search"]
     assert "order=any" in shipped
@@ -81,7 +89,8 @@ def jamf_device(t: float, udid: str, apps: list[tuple[str, str]]) -> IndexedEven
         "general": {"udid": udid, "displayName": "iPhone", "lastInventoryUpdateDate": when,
                     "ipAddress": "10.1.1.9", "managed": True},
         "applications": [{"identifier": a, "name": a, "managementStatus": s} for a, s in apps],
-        "mobile_ingress": {"provider": "jamf", "kind": "mobiledevice", "source_id": udid, "collected_at": when},
+        "mobile_ingress": {"provider": "jamf", "kind": "mobiledevice", "source_id": udid,
+                           "collected_at": when},
     }  # fmt: skip
     return IndexedEvent(
         "mobile", "mdm:jamf:mobiledevice", "jamf", "sh", json.dumps(record), indextime=t, time=t
