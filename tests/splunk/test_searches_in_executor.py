@@ -112,7 +112,7 @@ def test_a_builder_run_that_finds_no_inventory_leaves_the_collection(sp: Splunk)
                 "source": "jamf",
                 "last_seen": NOW - 3600,
             }
-        ],  # fmt: skip
+        ],
     )
     sp.run_saved_search(BUILDER, NOW)  # no inventory in the last day (an input that failed)
     assert [r["app_id"] for r in kv(sp, "managed_apps")] == ["com.a"]
@@ -180,7 +180,7 @@ def test_the_baseline_learns_from_every_data_macro_and_keeps_a_disabled_pair(sp:
                 "count": 1,
                 "disabled": "true",
             }
-        ],  # fmt: skip
+        ],
     )
     sp.run_saved_search("mobile_ingress_destination_baseline_update", NOW + 86400)
     rows = {(r["app_id"], r["dest"]): r for r in kv(sp, "destination_baseline")}
@@ -214,7 +214,7 @@ def test_the_purge_drops_findings_past_the_retention_only(sp: Splunk) -> None:
         [
             {"_key": "old", "finding_id": "old", "last_time": NOW - 100 * day},
             {"_key": "new", "finding_id": "new", "last_time": NOW - 10 * day},
-        ],  # fmt: skip
+        ],
     )
     sp.run_saved_search("mobile_ingress_findings_purge", NOW)
     assert [r["finding_id"] for r in kv(sp, "findings")] == ["new"]
