@@ -19,6 +19,12 @@ Lookups, for each one the first non-empty of: the KV store collection `mobile_in
 through splunkd, see mobile_ingress_splunk/kvstore.py), `lookups/mobile_ingress_<name>_local.csv`,
 then the shipped `lookups/mobile_ingress_<name>.csv` (app folder = the parent of bin/).
 
+Failing loudly: when the lookups cannot be read (the KV store unreachable, a lookup unreadable) or
+the protocol stream ends before its last chunk, the search fails closed with an error (no findings
+rather than findings from part of the data or the wrong lookups), and an ERROR line goes to the
+command's log (`ta_mobile_ingress_ingresscorrelate.log`, indexed into `_internal`), which the Data
+health dashboard shows. A lookup row or header the engine sets aside is a search warning.
+
 The detection itself is the engine's (`bin/mobile_ingress`): this file only adapts the protocol.
 """
 
@@ -44,6 +50,7 @@ from mobile_ingress_splunk.command_support import (  # noqa: E402
     parse_option,
     search_latest_time,
 )
+from mobile_ingress_splunk.protocol import ExactStream, cause_of  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration,
     EventingCommand,
@@ -63,6 +70,7 @@ from mobile_ingress.engine.timeparse import round_ms  # noqa: E402
 
 SETTING_NAMES = ("time_window", "ingress_bytes_threshold", "foreground_state_required", "clock_skew")
 FIRST_MESSAGES = 5  # skipped records quoted in the warning; the counts are always complete
+LOOKUP_WARNINGS = 10  # lookup rows and headers set aside, each a search warning; the rest counted
 MAX_LOGGED_IDS = 200  # finding ids per log line of the warm-up gate
 
 
@@ -125,13 +133,18 @@ class IngressCorrelateCommand(EventingCommand):
         if not errors:
             try:
                 settings = Settings().with_values(values)
-                lookups = Lookups.load(lookup_sources(self.app_dir, kvstore_of(self, self.app_dir)))
             except EngineError as exc:
                 errors.append(f"ingresscorrelate: {exc}")
+        if not errors:
+            try:
+                lookups = Lookups.load(lookup_sources(self.app_dir, kvstore_of(self, self.app_dir)))
+            except EngineError as exc:  # the KV store unreachable, a lookup unreadable: fail closed
+                self._fail(f"ingresscorrelate: {exc}. The search failed closed: no findings were made")
         if errors:
             for error in errors:
                 self.write_error("{}", error)
             sys.exit(1)
+        self._lookup_warnings(lookups.warnings)
         self._with_suppressed = bool(self.suppressed)
         self._detector = Detector(settings, lookups, Order(self.order or "desc"), self._with_suppressed)
         self._gate = warmup.gate_state(
@@ -140,6 +153,45 @@ class IngressCorrelateCommand(EventingCommand):
             search_latest_time(self) or time.time(),
         )
         self._count = 0
+
+    def _fail(self, message: str, executing: bool = False) -> None:
+        """An error for the search, an ERROR line where Data health looks, and exit 1. While
+        executing, the last chunk already went out: the error goes in a final one."""
+        self.write_error("{}", message)
+        command_logger("ingresscorrelate").error("%s", message)
+        if executing:
+            self._record_writer.write_chunk(finished=True)
+        sys.exit(1)
+
+    def _lookup_warnings(self, warnings: list[str]) -> None:
+        for warning in warnings[:LOOKUP_WARNINGS]:
+            self.write_warning("{}", f"ingresscorrelate: lookup: {warning}")
+        if len(warnings) > LOOKUP_WARNINGS:
+            self.write_warning(
+                "{}", f"ingresscorrelate: lookup: and {len(warnings) - LOOKUP_WARNINGS} more rows set aside"
+            )
+        if warnings:
+            command_logger("ingresscorrelate").warning(
+                "lookups: %d rows or headers set aside. First: %s", len(warnings), "; ".join(warnings[:3])
+            )
+
+    def _execute_v2(self, ifile: object, process: object) -> None:
+        """splunklib's chunk loop, over a stream that refuses a short chunk, then a check that the
+        last chunk said `finished` (mobile_ingress_splunk/protocol.py)."""
+        try:
+            super()._execute_v2(ExactStream(self._as_binary_stream(ifile)), process)
+        except RuntimeError as exc:  # splunklib's wrapping of a failed read or header
+            self._fail(
+                f"ingresscorrelate: the search's event stream broke ({cause_of(exc)}); the events were "
+                "not all read, so no findings were written",
+                executing=True,
+            )
+        if not self._finished:
+            self._fail(
+                "ingresscorrelate: the search's event stream ended before its last chunk (no finished "
+                "flag); the events were not all read, so no findings were written",
+                executing=True,
+            )
 
     def transform(self, records: Iterable[dict[str, object]]) -> Iterator[dict[str, object]]:
         detector = self._detector
@@ -204,11 +256,12 @@ class IngressCorrelateCommand(EventingCommand):
                 f"ingresscorrelate: skipped {report.skipped_total} of {report.read} events ({counts}). "
                 f"First: {'; '.join(first)}",
             )
-        if report.warnings:
-            first = [m for m in report.messages if "warning: " in m][:FIRST_MESSAGES]
-            self.write_warning(
-                "{}", f"ingresscorrelate: {report.warnings} warnings. First: {'; '.join(first)}"
-            )
+        # Lookup warnings were each written when the lookups were read; these are the records'.
+        record_warnings = [m for m in report.messages if ": warning: " in m]
+        count = report.warnings - sum(1 for m in report.messages if m.startswith("warning: "))
+        if count > 0:
+            first = record_warnings[:FIRST_MESSAGES]
+            self.write_warning("{}", f"ingresscorrelate: {count} warnings. First: {'; '.join(first)}")
 
 
 if __name__ == "__main__":

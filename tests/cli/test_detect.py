@@ -160,12 +160,92 @@ def test_unknown_options_exit_two_with_the_usage(
     assert stopped.value.code == 2 and words in capsys.readouterr().err
 
 
-def test_a_lookup_without_its_columns_stops_the_run_with_exit_one(tmp_path: Path, capsys: Any) -> None:
+def test_a_lookup_without_its_header_is_set_aside_with_a_warning_and_the_run_goes_on(
+    tmp_path: Path, capsys: Any
+) -> None:
     folder = tmp_path / "lookups"
     folder.mkdir()
     (folder / "mobile_ingress_destination_baseline.csv").write_text("dest\nx.example\n")
-    code, _, err = detect(capsys, "--lookups", str(folder), str(write_ndjson(tmp_path / "e.ndjson", EVENTS)))
-    assert code == 1 and "lacks column(s) app_id" in err
+    events = str(write_ndjson(tmp_path / "e.ndjson", EVENTS))
+    code, out, err = detect(capsys, "--lookups", str(folder), events)
+    assert code == 0 and len(out.splitlines()) == 1
+    assert "mobile_ingress_destination_baseline.csv: not used for mobile_ingress_destination_baseline" in err
+    assert "lacks column(s) app_id" in err and "1 warnings" in err
+
+
+def _one_bad_record(tmp_path: Path, capsys: Any, bad_line: str, *argv: str) -> tuple[str, str]:
+    """A bad record among good ones: exit 0, the good chain still found, the bad line skipped."""
+    path = tmp_path / "e.ndjson"
+    path.write_text(json.dumps(EVENTS[0]) + "\n" + bad_line + "\n" + json.dumps(EVENTS[1]) + "\n")
+    code, out, err = detect(capsys, *argv, str(path))
+    assert code == 0, err
+    assert f"{path}:2: skipped: " in err and "skipped 1 " in err
+    return out, err
+
+
+def test_a_json_integer_beyond_a_float_is_one_skipped_record(tmp_path: Path, capsys: Any) -> None:
+    out, err = _one_bad_record(tmp_path, capsys, json.dumps({**EVENTS[0], "_time": 10**400, "event_id": "x"}))
+    assert len(out.splitlines()) == 1 and "outside the years 1 to 9999" in err
+
+
+def test_deeply_nested_json_is_one_skipped_record(tmp_path: Path, capsys: Any) -> None:
+    out, err = _one_bad_record(tmp_path, capsys, "[" * 100_000 + "]" * 100_000)
+    assert len(out.splitlines()) == 1 and "nested too deeply" in err
+
+
+def test_a_zone_offset_of_a_day_is_one_skipped_record(tmp_path: Path, capsys: Any) -> None:
+    bad = json.dumps({**EVENTS[0], "_time": "2023-11-14T22:13:20+24:00", "event_id": "x"})
+    out, err = _one_bad_record(tmp_path, capsys, bad)
+    assert len(out.splitlines()) == 1 and "zone offset out of range" in err
+
+
+def test_a_record_with_a_repeated_key_is_one_skipped_record(tmp_path: Path, capsys: Any) -> None:
+    bad = '{"_time": 1700000001, "activity": "state", "activity": "file_create", "platform": "android", ' \
+          '"device_id": "pixel-1", "file_path": "/data/data/com.flash.pro/files/q.dex"}'
+    out, err = _one_bad_record(tmp_path, capsys, bad)
+    assert len(out.splitlines()) == 1 and "duplicate key 'activity'" in err
+
+
+def test_byte_counts_that_would_sum_to_infinity_are_warnings_not_a_crash(tmp_path: Path, capsys: Any) -> None:
+    huge = [{**EVENTS[0], "bytes_in": 1.5e308, "event_id": f"r{i}"} for i in range(2)]
+    code, out, err = detect(capsys, str(write_ndjson(tmp_path / "e.ndjson", [*huge, EVENTS[1]])))
+    assert code == 0 and "2 warnings" in err and "bytes_in=1.5e+308 is above 9007199254740992" in err
+    row = json.loads(out)
+    assert row["bytes_in"] is None and "retrieved from stage.evil.example" in row["explanation"]
+
+
+def test_table_output_of_times_outside_the_calendar_never_crashes(tmp_path: Path, capsys: Any) -> None:
+    old = [{**e, "_time": -99_999_999_999 + i} for i, e in enumerate(EVENTS)]
+    events = str(write_ndjson(tmp_path / "e.ndjson", [*old, *EVENTS]))
+    code, out, err = detect(capsys, "--format", "table", events)
+    assert code == 0 and "outside the years 1 to 9999" in err and "1 findings" in err
+    early = [{**e, "_time": -5 + 5 * i} for i, e in enumerate(EVENTS)]
+    code, out, _ = detect(capsys, "--format", "table", str(write_ndjson(tmp_path / "f.ndjson", early)))
+    assert code == 0 and "1969-12-31 23:59:55" in out
+
+
+def test_a_csv_cell_over_128_kib_is_one_skipped_record_and_the_rest_is_read(
+    tmp_path: Path, capsys: Any
+) -> None:
+    long_url = "https://stage.evil.example/" + "a" * 140_000
+    path = tmp_path / "e.csv"
+    rows = [
+        "_time,activity,platform,device_id,app_id,url,bytes_in,file_path,event_id",
+        f"{T},retrieval,android,pixel-1,com.flash.pro,https://stage.evil.example/x/p.dex,20000,,r1",
+        f"{T + 1},retrieval,android,pixel-1,com.flash.pro,{long_url},20000,,r2",
+        f"{T + 5},file_create,android,pixel-1,,,,/data/user/0/com.flash.pro/files/p.dex,f1",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = detect(capsys, str(path))
+    assert code == 0 and f"{path}:3: skipped: CSV cell over 131072 characters" in err
+    assert json.loads(out)["evidence"] == ["r1", "f1"]
+
+
+def test_a_csv_whose_header_repeats_a_column_refuses_its_records(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("_time,activity,platform,device_id,activity\n1700000000,state,android,d1,load\n")
+    code, _, err = detect(capsys, str(path))
+    assert code == 0 and f"{path}:2: skipped: duplicate key 'activity'" in err
 
 
 def test_csv_output_joins_lists_with_pipes(tmp_path: Path, capsys: Any) -> None:

@@ -100,11 +100,36 @@ def _mess(event: dict[str, Any], how: str, rnd: random.Random, others: list[dict
         return "   "
     elif how == "no_app_path":
         e.pop("app_id", None)
+    elif how == "dup_key":  # DuckDB took the first of a repeated key, json.loads the last
+        other = rnd.choice(["state", "file_create", "retrieval"])
+        return json.dumps(e)[:-1] + f', "activity": "{other}"}}'
+    elif how == "dup_key_nested":  # a repeated key inside a value is no field of the record
+        return json.dumps(e)[:-1] + ', "extra": {"k": 1, "k": 2}}'
+    elif how == "deep":
+        return json.dumps(e)[:-1] + ', "extra": ' + "[" * 5000 + "]" * 5000 + "}"
+    elif how == "huge_int":
+        return json.dumps(e)[:-1] + ', "bytes_in": ' + "9" * 400 + "}" if "bytes_in" not in e else \
+            json.dumps({**e, "bytes_in": 0}).replace('"bytes_in": 0', '"bytes_in": ' + "9" * 400)
+    elif how == "far_time":
+        e["_time"] = 1e300
+    elif how == "huge_bytes":
+        e["bytes_in" if e["activity"] == "retrieval" else "file_size"] = 1.5e308
+    elif how == "big_port":
+        e["dest_port"] = 70000
+    elif how == "long_label":
+        e["dest"] = "a" * 64 + ".example"
+    elif how == "star_dest":
+        e["dest"] = "*"
+    elif how == "uncorroborated":
+        e["dest_corroborated"] = rnd.choice([False, "false", "maybe", True])
+        e["dest"] = "play.googleapis.com"
     return json.dumps(e)
 
 
 MESSES = ["dup_id", "ms", "text_time", "iso", "upper", "bad_number", "bad_state", "string_bool", "flow",
-          "loopback", "number_id", "not_json", "not_object", "blank", "no_app_path"]  # fmt: skip
+          "loopback", "number_id", "not_json", "not_object", "blank", "no_app_path", "dup_key",
+          "dup_key_nested", "deep", "huge_int", "far_time", "huge_bytes", "big_port", "long_label",
+          "star_dest", "uncorroborated"]  # fmt: skip
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -137,6 +162,56 @@ def test_the_fast_reader_reports_the_same_skips_and_warnings_on_untidy_input(
         if line is not None:
             lines.append(line)
     _same(lines, suppressed)
+
+
+@pytest.mark.parametrize(("first", "last"), [("file_create", "state"), ("state", "file_create")])
+def test_both_readers_refuse_a_record_with_a_repeated_key(tmp_path: Path, first: str, last: str) -> None:
+    """One finding against none before (--fast took the first `activity`, the plain reader the
+    last): now both refuse the record, with the same message, whichever value comes first."""
+    base = {"platform": "android", "device_id": "d1", "app_id": "com.flash.pro"}
+    far = [json.dumps({**base, "_time": BASE + 5000 + i, "activity": "state", "event_id": f"s{i}"})
+           for i in range(50)]  # fmt: skip
+    retrieval = json.dumps({**base, "_time": BASE, "activity": "retrieval", "url": "https://evil.example/p.dex",
+                            "bytes_in": 20000, "event_id": "r1"})  # fmt: skip
+    staged = json.dumps({**base, "_time": BASE + 5, "activity": first, "event_id": "f1",
+                         "file_path": "/data/data/com.flash.pro/files/p.dex"})  # fmt: skip
+    staged = staged[:-1] + f', "activity": "{last}"}}'
+    path = tmp_path / "e.ndjson"
+    path.write_text("".join(line + "\n" for line in [retrieval, staged, *far]), encoding="utf-8")
+    plain, fast = _run(path, fast=False, suppressed=False), _run(path, fast=True, suppressed=False)
+    assert plain[0] == fast[0] == []
+    assert plain[2].skipped == fast[2].skipped and sum(plain[2].skipped.values()) == 1
+    assert plain[2].messages == fast[2].messages
+    assert any("duplicate key 'activity'" in m for m in fast[2].messages)
+
+
+@pytest.mark.parametrize("load_method", ["dexclassloader", "webview"])
+def test_a_cached_file_loaded_in_process_keeps_its_retrieval(tmp_path: Path, load_method: str) -> None:
+    """An allowed path never covers a file then loaded in-process: such a file anchors its
+    neighbourhood, so its retrieval is read (dexclassloader: one finding); a webview load leaves the
+    path in force (no finding, and the lines may be left unread)."""
+    base = {"platform": "android", "device_id": "d1", "app_id": "com.flash.pro"}
+    path = "/data/data/com.flash.pro/cache/okhttp/p.dex"
+    lines = [json.dumps({**base, "_time": BASE + 5000 + i, "activity": "state", "event_id": f"s{i}"})
+             for i in range(50)]  # fmt: skip
+    lines[:0] = [
+        json.dumps({**base, "_time": BASE, "activity": "retrieval", "url": "https://evil.example/p",
+                    "bytes_in": 20000, "event_id": "r1"}),
+        json.dumps({**base, "_time": BASE + 5, "activity": "file_create", "file_path": path,
+                    "event_id": "f1"}),
+        json.dumps({**base, "_time": BASE + 20, "activity": "load", "file_path": path,
+                    "load_method": load_method, "event_id": "l1"}),
+    ]  # fmt: skip
+    findings_plain = _run_lines(tmp_path, lines, fast=False)
+    findings_fast = _run_lines(tmp_path, lines, fast=True)
+    assert findings_fast == findings_plain
+    assert len(findings_fast) == (1 if load_method == "dexclassloader" else 0)
+
+
+def _run_lines(tmp_path: Path, lines: list[str], fast: bool) -> list[dict[str, Any]]:
+    path = tmp_path / "e.ndjson"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return _run(path, fast=fast, suppressed=False)[0]
 
 
 def _bursts(devices: int, quiet_gap: int) -> list[str]:

@@ -68,8 +68,14 @@ def event(draw: st.DrawFn, index: int, repeated_ids: bool = False) -> dict[str, 
         dest = draw(st.sampled_from(DESTS))
         name = draw(st.sampled_from(IOS_NAMES if ios else NAMES))
         out["url"] = f"https://{dest}/dl/{name}"
-        out["bytes_in"] = draw(st.sampled_from([None, 100, 5000, 9000, 20000]))
+        out["bytes_in"] = draw(st.sampled_from([None, 100, 5000, 9000, 20000, 1.5e308]))
         out["retrieval_method"] = draw(st.sampled_from(["http", "download_manager"]))
+        # Issue 15: a name the sensor only read in a Host header, and the download's own name.
+        out["dest_corroborated"] = draw(st.sampled_from([None, None, True, False]))
+        if draw(st.integers(0, 3)) == 0:
+            out["dest_ip"] = draw(st.sampled_from(["10.0.0.5", "203.0.113.9"]))
+        if draw(st.integers(0, 3)) == 0:
+            out["file_name"] = draw(st.sampled_from(IOS_NAMES if ios else NAMES))
     elif activity != "state":
         owner = app or (IOS_APPS[0] if ios else APPS[0])
         if ios:

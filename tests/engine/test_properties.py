@@ -102,6 +102,19 @@ GARBAGE = st.one_of(
             '{"_time": 1, "activity": "retrieval"}',
             "\x00\x01",
             "{}",
+            # Issue 15's hostile values: each one skipped record, never a crash.
+            "[" * 100_000 + "]" * 100_000,
+            *(
+                f'{{"_time": {time}, "activity": "state", "platform": "android", "device_id": "d1"{extra}}}'
+                for time, extra in [
+                    ("9" * 400, ""),  # an integer beyond a float
+                    ("1e400", ""),
+                    ("-99999999999", ""),  # before the year 1
+                    ('"2023-11-14T22:13:20+24:00"', ""),  # a zone a day away
+                    ("1700000000", ', "activity": "load"'),  # a repeated key
+                    ("1700000000", ', "activity": "retrieval", "dest": "*"'),  # no host name, no fallback
+                ]
+            ),
         ]
     ),
     st.dictionaries(st.sampled_from(["_time", "activity", "platform", "x"]), st.text(max_size=5)).map(

@@ -93,8 +93,42 @@ def test_an_unknown_role_is_refused_rather_than_ignored() -> None:
 
 def test_allowlisting_every_app_is_refused() -> None:
     assert refusal(APPS, {"platform": "android", "app_id": "*", "roles": ""}) == (
-        "Allowed app refused: app_id is empty or '*', which would allowlist every app."
+        "Allowed app refused: app_id '*' (or empty) would allowlist every app; name the app and its "
+        "roles instead."
     )
+
+
+@pytest.mark.parametrize("destination", ["*", "0.0.0.0/0", "::/0", "*.com"])
+@pytest.mark.parametrize("app_id", ["*", ""])
+def test_a_catch_all_destination_for_every_app_is_refused_naming_the_safer_entry(
+    destination: str, app_id: str
+) -> None:
+    text = refusal(DEST, {"destination": destination, "app_id": app_id})
+    assert text.startswith("Allowed destination refused: destination ")
+    assert "for every app would allowlist" in text and "name the vendor's exact host" in text
+
+
+def test_a_catch_all_destination_for_one_app_is_accepted() -> None:
+    """Every destination for one app is what an allowed app is (refused only for every app)."""
+    validate(DEST, normalize(DEST, {"destination": "*", "app_id": "com.example.mdm"}))
+
+
+@pytest.mark.parametrize("pattern", ["**", "/**", "**/**", "/*/**", "**/*"])
+def test_a_catch_all_path_for_every_app_is_refused_naming_the_safer_entry(pattern: str) -> None:
+    text = refusal(PATHS, {"platform": "android", "app_id": "*", "path_pattern": pattern})
+    assert text.startswith("Allowed path refused: path_pattern ") and "name the cache folder" in text
+
+
+def test_a_catch_all_path_for_one_app_is_accepted() -> None:
+    entry = {"platform": "android", "app_id": "com.example.mdm", "path_pattern": "**"}
+    validate(PATHS, normalize(PATHS, entry))
+
+
+@pytest.mark.parametrize("pattern", ["*", "**", "?*"])
+def test_a_risk_pattern_matching_every_file_is_refused(pattern: str) -> None:
+    entry = {"platform": "android", "field": "file_name", "pattern": pattern, "risk_class": "opaque"}
+    text = refusal(RISK, entry)
+    assert "would make every file risky" in text and "name the extension" in text
 
 
 def test_an_unknown_platform_is_refused() -> None:

@@ -209,6 +209,22 @@ def test_a_local_csv_in_force_is_kept_by_the_first_change(
     assert [d.pattern.text for d in after.allowed_destinations] == ["10.1.0.0/16", "updates.example.org"]
 
 
+def test_a_local_csv_whose_header_is_lost_is_not_seeded(
+    stand_in: StandIn, splunkd: Any, app_dir: Path
+) -> None:
+    """The detections set such a file aside (a warning, the shipped rows in force): the page shows
+    and keeps the same list, never the file's rows under a header made of its first entry."""
+    (app_dir / "lookups" / f"{DESTINATIONS}_local.csv").write_text(
+        "updates.example.org,*,our updater\n*.example.net,*,everything of example.net\n"
+    )
+    entries = store(splunkd, app_dir).entries()
+    assert {e.origin for e in entries} == {"shipped default"}
+    assert all(e.values["disabled"] == "false" for e in entries)
+    store(splunkd, app_dir).create("corp", {"destination": "10.1.0.0/16"})
+    keys = [r["_key"] for r in stand_in.collections[DESTINATIONS]]
+    assert not any(key.startswith("local-") for key in keys) and keys[-1] == "corp"
+
+
 def test_an_allowed_app_suppresses_its_chain(stand_in: StandIn, splunkd: Any, app_dir: Path) -> None:
     events = chain("cdn.example.net")
     store(splunkd, app_dir, "allowed_apps").create(
@@ -272,7 +288,8 @@ def test_a_long_shipped_name_is_shortened_with_a_digest(app_dir: Path) -> None:
     ]  # type: ignore[arg-type]
     assert all(len(n) <= len("shipped-") + 80 for n in names)
     digested = [n for n in names if re.fullmatch(r".+-[0-9a-f]{8}", n)]
-    assert len(digested) == 2  # the two iOS Application Support patterns, 100+ characters long
+    # the two iOS Application Support patterns and the adoptable-storage Chimera one, 100+ long
+    assert len(digested) == 3
 
 
 def test_the_search_command_itself_sees_the_change_at_its_next_run(

@@ -6,7 +6,10 @@ lookup's contract columns plus `disabled`, keyed by the entry's name (the record
 
 Validation is the engine's own: the row goes through `Lookups.from_rows`, the code that reads the
 lookup at search time, so the setup page refuses exactly what the detection would skip or warn
-about, with the engine's reason. Only what is particular to the page is checked here (the name).
+about, with the engine's reason. One rule for catch-alls on every tab comes first (the engine's
+`catch_all`): an entry that would cover every app, every destination, every path or every file is
+refused with the safer entry to write instead. What is particular to the page is checked here too
+(the name).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mobile_ingress.engine.lookups import COLUMNS, ROLES, Lookups, Row, lookup_name
+from mobile_ingress.engine.lookups import COLUMNS, ROLES, Lookups, Row, catch_all, lookup_name
 from mobile_ingress.engine.settings import parse_bool
 
 # Shipped defaults are keyed `shipped-<slug>`; a user's entry may not take that prefix.
@@ -101,6 +104,9 @@ def validate(table: Table, entry: Mapping[str, str]) -> None:
 
     The row is checked as enabled: a disabled entry must still be valid, so that enabling it later
     cannot break the lookup."""
+    broad = catch_all(table.lookup, entry)
+    if broad is not None:
+        raise EntryError(f"{table.title} refused: {broad}.")
     row = Row({column: entry.get(column, "") for column in table.columns}, _WHERE)
     tables = Lookups.from_rows({table.lookup: [row]})
     if tables.warnings:

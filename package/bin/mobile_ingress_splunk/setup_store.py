@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from mobile_ingress.engine.lookups import Row, csv_file_source
+from mobile_ingress.engine.lookups import Row, csv_file_source, header_problem
 
 from .setup_entries import (
     SHIPPED_PREFIX,
@@ -108,8 +108,14 @@ class AllowlistStore:
         ]
 
     def _local(self) -> tuple[str, list[Row]]:
+        """The `_local` CSV's rows, when it is in force: one whose header the engine sets aside (a
+        lost header line, a repeated column) is not, and seeding from it would store its rows."""
         name = self.table.collection + "_local.csv"
-        return name, csv_file_source(os.path.join(self.lookups_dir, name)).read() or []
+        rows = csv_file_source(os.path.join(self.lookups_dir, name)).read() or []
+        header = rows[0].header if rows else None
+        if header is not None and header_problem(self.table.lookup, header) is not None:
+            return name, []
+        return name, rows
 
     def _seed(self) -> list[Entry]:
         shipped = self.shipped()

@@ -9,8 +9,9 @@ columns and marks the lines that provably cannot change the result:
   so dropping it cannot change what the plain reader reports; and its `(event_id, activity)`
   occurs once in the file, so no duplicate rule depends on it;
 - it lies on its device farther than the neighbourhood reach from every anchor (a staged file that
-  may be risky and that no allowed path suppresses for every retrieval, an iOS retrieval of a
-  managed app without an approved role): `Prefilter.neighbourhood()`;
+  may be risky and that no allowed path suppresses for every retrieval, or that the device may
+  load in-process within a window, which no allowed path covers; an iOS retrieval of a managed app
+  without an approved role): `Prefilter.neighbourhood()`;
 - and, if it carries context, a later clean setter of each of its context keys comes before the
   next anchor's neighbourhood, so its value is never the one in force at a finding.
 Everything else is parsed by Python exactly as the plain reader does, with the same line numbers,
@@ -31,22 +32,26 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..engine.events import ACTIVITIES, LOAD_METHODS, RETRIEVAL_METHODS
+from ..engine.events import ACTIVITIES, IN_PROCESS_LOADS, LOAD_METHODS, MAX_BYTES, RETRIEVAL_METHODS
 from ..engine.globs import glob_regex
+from ..engine.hosts import MAX_HOST_LENGTH
 from ..engine.paths import REMAP_PREFIXES
 from ..engine.prefilter import Prefilter
-from ..engine.timeparse import parse_number
+from ..engine.timeparse import EARLIEST, LATEST, parse_number
 from .readers import Raw, _base_name, _open_text, parse_line, read_input
 
 FAST_SUFFIXES = (".ndjson", ".jsonl")
 COLUMNS = (
     "_time", "activity", "platform", "device_id", "app_id", "event_id", "src_ip", "dest", "dest_ip",
     "dest_port", "url", "bytes_in", "retrieval_method", "file_path", "file_name", "file_size", "file_type",
-    "load_method", "app_state", "device_locked", "recent_user_interaction",
+    "load_method", "app_state", "device_locked", "recent_user_interaction", "dest_corroborated",
 )  # fmt: skip
 # DuckDB spills to a temporary folder beyond this. Half of a 24 GB machine instead saved 20 % of
 # the filter's time at 10M events for 11 GB of memory; bounded memory is the better default.
 MEMORY_LIMIT = "1GB"
+# A line with more opening brackets than this may be nested deeper than Python's JSON parser goes
+# (its recursion limit): such a line is in doubt, and Python reads it.
+MAX_BRACKETS = 500
 
 
 class FastReaderMismatch(Exception):
@@ -84,16 +89,29 @@ def _val(c: str) -> str:
     return f"{c}_v"
 
 
-def _num_ok(c: str) -> str:
-    """Absent, or a JSON number at or above 0 (the plain reader warns about anything else)."""
+def _num_ok(c: str, maximum: float) -> str:
+    """Absent, or a JSON number from 0 to `maximum` (the plain reader warns about anything else)."""
     return (f"({_absent(c)} OR ({c}_ty IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND "
-            f"isfinite(TRY_CAST({c}_v AS DOUBLE)) AND TRY_CAST({c}_v AS DOUBLE) >= 0))")  # fmt: skip
+            f"isfinite(TRY_CAST({c}_v AS DOUBLE)) AND TRY_CAST({c}_v AS DOUBLE) >= 0 AND "
+            f"TRY_CAST({c}_v AS DOUBLE) <= {maximum!r}))")  # fmt: skip
 
 
 IPV4 = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
 HOST = r"[A-Za-z0-9_-]*[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.?"
 URL = r"(?i)https?://[a-z0-9_.-]*[a-z_][a-z0-9_.-]*(:[0-9]+)?([/?#][^\s]*)?"
 ASCII = r"[\x20-\x7e]*"
+LONG_LABEL = r"[^./:]{64}"  # a label over 63 characters: no host name (hosts.py)
+LONG_URL_HOST = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*[^./:?#@]{64}|[^/?#:@]{254})"
+
+
+def _host_ok(value: str) -> str:
+    """The engine's length limits of a host name (HOST checks its shape); most are short."""
+    return (f"(length({value}) <= 63 OR (NOT regexp_matches({value}, {_q(LONG_LABEL)}) "
+            f"AND length(rtrim({value}, '.')) <= {MAX_HOST_LENGTH}))")  # fmt: skip
+
+
+def _url_host_ok(value: str) -> str:
+    return f"(length({value}) <= 70 OR NOT regexp_matches({value}, {_q(LONG_URL_HOST)}))"
 
 
 def _ipv4_not_loopback(c: str) -> str:
@@ -104,11 +122,22 @@ def render_load(path: str) -> str:
     """The file's rows into the table `lines`, in file order (blank lines are not rows), each
     value as raw JSON. A table, so that `rowid` numbers the rows: numbering them with a window
     over the scan (row_number) made every operator after it run on one thread (14 s against
-    10 s at 1M events on 2 cores)."""
+    10 s at 1M events on 2 cores).
+
+    `read_ndjson` with ignore_errors takes the first of a repeated key, the plain reader refuses
+    the record: `in_doubt` (from the whole object, row for row beside it) marks those lines, and
+    the lines that may be nested deeper than Python's parser goes (more than MAX_BRACKETS `[` and
+    `{`), which are then never clean, so Python reads (and refuses) them as the plain reader does."""
     columns = ", ".join(f"{_q(c)}: 'JSON'" for c in COLUMNS)
+    options = "format='newline_delimited', ignore_errors=true, maximum_object_size=16777216"
+    brackets = "length(json) - length(replace(replace(json, '[', ''), '{', ''))"
     return (
         f"CREATE TEMP TABLE lines AS SELECT * FROM read_ndjson({_q(path)}, columns={{{columns}}}, "
-        "format='newline_delimited', ignore_errors=true, maximum_object_size=16777216)"
+        f"{options}); "
+        # Row for row beside `lines` (a second scan costs less than a positional join of the two).
+        "CREATE TEMP TABLE shapes AS SELECT len(keys) <> len(list_distinct(keys)) OR CASE WHEN "
+        f"length(json) > {MAX_BRACKETS} THEN {brackets} > {MAX_BRACKETS} ELSE FALSE END AS in_doubt "
+        f"FROM (SELECT json, json_keys(json) AS keys FROM read_json_objects({_q(path)}, {options}))"
     )
 
 
@@ -120,6 +149,7 @@ def render_query(prefilter: Prefilter) -> str:
     described = prefilter.describe()
     near = prefilter.neighbourhood()
     reach = float(near["reach_seconds"])  # type: ignore[arg-type]
+    window = float(near["time_window"])  # type: ignore[arg-type]
     # Each JSON value's type and text once (every json_type() call parses the value again).
     typed = ", ".join(f'json_type("{c}") AS {c}_ty, "{c}" ->> \'$\' AS {c}_v' for c in COLUMNS)
     act = f"lower(trim({_val('activity')}))"
@@ -161,14 +191,15 @@ def render_query(prefilter: Prefilter) -> str:
     for row in near["suppressing_destinations"]:  # type: ignore[attr-defined]
         app_cond = "TRUE" if row["app_id"] == "*" else f"app = {_q(row['app_id'])}"
         host = _q(row["host"])
+        # An uncorroborated name is matched by its address alone (engine/rules.py): only a `*` row
+        # then covers the line for sure.
         if row["kind"] == "any":
             match = "rdest IS NOT NULL"
         elif row["kind"] == "suffix":
-            match = f"(rdest = {host} OR ends_with(rdest, {_q('.' + row['host'])}))"
+            match = f"(corroborated AND (rdest = {host} OR ends_with(rdest, {_q('.' + row['host'])})))"
         else:
-            match = f"rdest = {host}"
+            match = f"(corroborated AND rdest = {host})"
         # the engine's own comparison: first_seen <= time - window
-        window = float(near["time_window"])  # type: ignore[arg-type]
         when = "" if row["first_seen"] is None else f" AND {float(row['first_seen'])!r} <= t - {window!r}"
         exempt_terms.append(f"({app_cond} AND {match}{when})")
     exempt = "(" + " OR ".join(exempt_terms) + ")" if exempt_terms else "FALSE"
@@ -180,9 +211,10 @@ def render_query(prefilter: Prefilter) -> str:
                   f"recent_user_interaction_ty = 'BOOLEAN')")  # fmt: skip
     return f"""
 WITH src AS (
-  SELECT rowid AS rid, {typed} FROM lines
+  SELECT lines.rowid AS rid, shapes.in_doubt, {typed}
+  FROM lines LEFT JOIN shapes ON lines.rowid = shapes.rowid
 ), b AS (
-  SELECT rid,
+  SELECT rid, in_doubt,
     CASE WHEN _time_ty IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN
       CASE WHEN abs(TRY_CAST(_time_v AS DOUBLE)) >= 1e11 THEN TRY_CAST(_time_v AS DOUBLE) / 1000.0
            ELSE TRY_CAST(_time_v AS DOUBLE) END END AS t,
@@ -200,28 +232,35 @@ WITH src AS (
     {_absent("event_id")} AS eid_absent, {_str("event_id")} AS eid_str,
     CASE WHEN {_str("event_id")} THEN NULLIF(trim({_val("event_id")}), '') END AS eid,
     CASE WHEN {act} = 'retrieval' AND dest_ty = 'VARCHAR'
-              AND (regexp_full_match(dest_v, {_q(HOST)}) OR {_ipv4_not_loopback("dest")})
+              AND ((regexp_full_match(dest_v, {_q(HOST)}) AND {_host_ok("dest_v")})
+                   OR {_ipv4_not_loopback("dest")})
          THEN lower(rtrim({_val("dest")}, '.')) END AS rdest_given,
+    {_absent("dest_corroborated")}
+      OR (dest_corroborated_ty = 'BOOLEAN' AND dest_corroborated_v = 'true') AS corroborated,
+    {_absent("dest_corroborated")} OR dest_corroborated_ty = 'BOOLEAN' AS corroboration_ok,
     CASE WHEN src_ip_ty = 'VARCHAR' AND regexp_full_match(src_ip_v, {_q(IPV4)}) THEN src_ip_v END AS sip,
     {_absent("src_ip")} AS sip_absent,
     -- the address checks cost regular expressions: only retrievals need them (NULL elsewhere)
     CASE WHEN {act} = 'retrieval' THEN
-    (({_str("dest")} AND (regexp_full_match({_val("dest")}, {_q(HOST)}) OR {_ipv4_not_loopback("dest")}))
+    (({_str("dest")} AND ((regexp_full_match({_val("dest")}, {_q(HOST)}) AND {_host_ok(_val("dest"))})
+                         OR {_ipv4_not_loopback("dest")}))
       OR ({_absent("dest")} AND {_str("url")} AND regexp_full_match({_val("url")}, {_q(URL)}))
       OR ({_absent("dest")} AND {_absent("url")} AND {_ipv4_not_loopback("dest_ip")}))
-    AND ({_absent("url")} OR ({_str("url")} AND regexp_full_match({_val("url")}, {_q(URL)})))
+    AND ({_absent("url")} OR ({_str("url")} AND regexp_full_match({_val("url")}, {_q(URL)})
+                              AND {_url_host_ok(_val("url"))}))
     AND ({_absent("dest_ip")} OR {_ipv4_not_loopback("dest_ip")})
-    AND {_num_ok("dest_port")} AND {_num_ok("bytes_in")}
+    AND {_num_ok("dest_port", 65535)} AND {_num_ok("bytes_in", MAX_BYTES)}
     AND ({_absent("retrieval_method")} OR ({_str("retrieval_method")} AND {_val("retrieval_method")} IN
          {_in(sorted(RETRIEVAL_METHODS))})) END AS retrieval_ok,
     CASE WHEN {_str("file_path")} THEN {_val("file_path")} END AS fpath,
     {_str("file_path")} AND trim({_val("file_path")}) <> '' AS path_ok,
     ({_absent("file_name")} OR {_str("file_name")}) AND ({_absent("file_type")} OR {_str("file_type")})
-      AND {_num_ok("file_size")} AS file_ok,
+      AND {_num_ok("file_size", MAX_BYTES)} AS file_ok,
     CASE WHEN {_str("file_name")} THEN NULLIF(trim({_val("file_name")}), '') END AS fname_given,
     CASE WHEN file_type_ty = 'VARCHAR' THEN lower(trim(split_part(trim(file_type_v), ';', 1))) END AS ftype,
     {_absent("load_method")} OR (load_method_ty = 'VARCHAR' AND load_method_v IN {_in(sorted(LOAD_METHODS))})
       AS load_ok,
+    CASE WHEN load_method_ty = 'VARCHAR' THEN lower(trim(load_method_v)) END AS lmethod,
     {context_ok} AS context_ok,
     NOT {_absent("app_state")} AS c_state, NOT {_absent("device_locked")} AS c_locked,
     NOT {_absent("recent_user_interaction")} AS c_rui
@@ -253,19 +292,30 @@ WITH src AS (
       AND NOT (platform = 'ios' AND starts_with(fpath, '/var/'))
       AND regexp_full_match(fpath, {_q(ASCII)}) AND regexp_full_match(COALESCE(fname, ''), {_q(ASCII)})
       AND regexp_full_match(COALESCE(ftype, ''), {_q(ASCII)}) AS path_plain,
-    t IS NOT NULL AND isfinite(t) AND act_plain AND dev IS NOT NULL AND platform IS NOT NULL AND app_ok
+    t IS NOT NULL AND isfinite(t) AND t BETWEEN {EARLIEST!r} AND {LATEST!r} AND COALESCE(NOT in_doubt, FALSE)
+      AND corroboration_ok AND act_plain AND dev IS NOT NULL AND platform IS NOT NULL AND app_ok
       AND (eid_absent OR eid_str) AND (sip_absent OR sip IS NOT NULL) AND context_ok
       AND CASE WHEN act = 'retrieval' THEN retrieval_ok
                WHEN act IN {file_acts} THEN path_ok AND app IS NOT NULL AND file_ok AND load_ok
                ELSE TRUE END AS clean,
     COALESCE(r_hit, FALSE) AS repeated
   FROM c LEFT JOIN rep ON eid IS NOT DISTINCT FROM r_eid AND act IS NOT DISTINCT FROM r_act
+), inproc AS (
+  -- loads in-process, clean or not: an allowed path never covers a file loaded so (engine/chain.py)
+  SELECT DISTINCT COALESCE(dev, dev_given) AS ldev, t AS lt FROM d
+  WHERE act = 'load' AND lmethod IN {_in(sorted(IN_PROCESS_LOADS))} AND t IS NOT NULL AND isfinite(t)
+), next_load AS (
+  SELECT f.rid, n.lt AS next_load
+  FROM (SELECT rid, COALESCE(dev, dev_given) AS fdev, t FROM d WHERE act = 'file_create') f
+  ASOF LEFT JOIN inproc n ON f.fdev = n.ldev AND f.t <= n.lt
 ), e AS MATERIALIZED (
   SELECT rid, t, act, dev, dev_given, app, clean, repeated, eid_absent, eid_str, c_state, c_locked, c_rui,
     CASE
       WHEN clean AND act = 'file_create' THEN
         CASE WHEN NOT path_plain THEN TRUE
+             -- an allowed path covers the file unless it may be loaded in-process within a window
              WHEN {maybe_risky} THEN NOT {path_allowed}
+                                     OR COALESCE(next_load <= t + {window!r}, FALSE)
              ELSE FALSE END
       WHEN clean AND act = 'retrieval' THEN
         CASE WHEN {maybe_candidate} THEN NOT COALESCE({exempt}, FALSE) ELSE FALSE END
@@ -274,7 +324,7 @@ WITH src AS (
       ELSE act IS NULL OR act = 'file_create' OR act NOT IN {_in(sorted(ACTIVITIES))}
            OR (act = 'retrieval' AND (app_text IS NULL AND NOT app_ok OR app_text IN {managed_any}))
     END AS anchor
-  FROM d
+  FROM d LEFT JOIN next_load USING (rid)
 ), anchors AS (
   SELECT CASE WHEN clean THEN dev ELSE dev_given END AS adev, t AS atime FROM e WHERE anchor
 ), timed AS (

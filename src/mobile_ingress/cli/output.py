@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import IO
 
 from rich.console import Console
@@ -39,10 +39,19 @@ def write_csv(out: IO[str], rows: Sequence[dict[str, object]]) -> None:
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _when(seconds: object) -> str:
-    if not isinstance(seconds, (int, float)):
+    """A time as UTC text; one the calendar cannot show (before 1970 on some platforms, beyond
+    the year 9999) as its epoch seconds instead of a traceback."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         return ""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        # epoch + offset, not fromtimestamp(): that one refuses negative times on some platforms
+        return (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError, OSError):
+        return f"{seconds} (epoch seconds)"
 
 
 def write_table(out: IO[str], rows: Sequence[dict[str, object]], title: str) -> None:

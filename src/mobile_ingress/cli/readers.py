@@ -1,5 +1,11 @@
 """Readers for normalized-event inputs (contract section 5): NDJSON, a JSON array, CSV, gzip,
-and stdin. Each yields `Raw` items: a record, or the reason its line could not be read."""
+and stdin. Each yields `Raw` items: a record, or the reason its line could not be read.
+
+What no reader lets through (each is one skipped record with its reason, the rest of the input
+read on): a record whose object repeats a key (parsers disagree on which value counts: the fast
+reader's DuckDB took the first, `json.loads` the last, Splunk makes both a multivalue field), JSON
+nested too deeply for the parser, and a CSV cell over MAX_CELL characters (the csv module raised
+at its 128 KiB limit and the rest of the file was lost)."""
 
 from __future__ import annotations
 
@@ -7,11 +13,14 @@ import csv
 import gzip
 import io
 import json
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
 
 JSON_SUFFIXES = (".ndjson", ".jsonl", ".json")
+MAX_CELL = 131072  # characters: the csv module's old default limit, now a per-record rule
+csv.field_size_limit(sys.maxsize)  # the reader judges cells itself, record by record
 
 
 @dataclass
@@ -46,8 +55,36 @@ def read_input(path: str, label: str | None = None) -> Iterator[Raw]:
             yield from _read_ndjson(handle, label)
 
 
+class _Decoder:
+    """JSON decoding that notes whether the object decoded last (the outermost one of a record:
+    the hook is called for inner objects first) repeats a key."""
+
+    def __init__(self) -> None:
+        self.repeated: str | None = None
+        self.decoder = json.JSONDecoder(object_pairs_hook=self._object)
+
+    def _object(self, pairs: list[tuple[str, object]]) -> dict[str, object]:
+        value = dict(pairs)
+        self.repeated = None
+        if len(value) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    self.repeated = key
+                    break
+                seen.add(key)
+        return value
+
+
+_DECODER = _Decoder()
+DUPLICATE_KEY = "duplicate key"
+TOO_DEEP = "not JSON (nested too deeply)"
+
+
 def _record(value: object, where: str) -> Raw:
     if isinstance(value, dict):
+        if _DECODER.repeated is not None:
+            return Raw(where, error=f"{DUPLICATE_KEY} {_DECODER.repeated[:80]!r} (the record is ambiguous)")
         return Raw(where, record=value)
     return Raw(where, error="not a JSON object")
 
@@ -55,7 +92,9 @@ def _record(value: object, where: str) -> Raw:
 def parse_line(text: str, where: str) -> Raw:
     """One NDJSON line, stripped and not blank: its record, or why it could not be read."""
     try:
-        value = json.loads(text)
+        value = _DECODER.decoder.decode(text)
+    except RecursionError:
+        return Raw(where, error=TOO_DEEP)
     except ValueError:
         return Raw(where, error="not JSON")
     return _record(value, where)
@@ -76,7 +115,7 @@ def _read_json(handle: IO[str], label: str) -> Iterator[Raw]:
         yield from _read_ndjson(rest, label)
         return
     text = head + handle.read()
-    decoder = json.JSONDecoder()
+    decoder = _DECODER.decoder
     index = text.index("[") + 1
     length = len(text)
     while True:
@@ -87,6 +126,9 @@ def _read_json(handle: IO[str], label: str) -> Iterator[Raw]:
         line = text.count("\n", 0, index) + 1
         try:
             value, index = decoder.raw_decode(text, index)
+        except RecursionError:
+            yield Raw(f"{label}:{line}", error=f"{TOO_DEEP} (the rest of the array cannot be read)")
+            return
         except ValueError:
             yield Raw(f"{label}:{line}", error="not JSON (the rest of the array cannot be read)")
             return
@@ -94,10 +136,31 @@ def _read_json(handle: IO[str], label: str) -> Iterator[Raw]:
 
 
 def _read_csv(handle: IO[str], label: str) -> Iterator[Raw]:
-    reader = csv.DictReader(handle)
+    reader = csv.reader(handle)
     try:
-        for row in reader:
-            record = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
-            yield Raw(f"{label}:{reader.line_num}", record=record)
+        header = next(reader)
+    except StopIteration:
+        return
     except csv.Error as exc:
         yield Raw(f"{label}:{reader.line_num}", error=f"CSV error ({exc})")
+        return
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a malformed record (e.g. a NUL byte): the parser cannot go on
+            where = f"{label}:{reader.line_num}"
+            yield Raw(where, error=f"CSV error ({exc}; the rest of the file cannot be read)")
+            return
+        where = f"{label}:{reader.line_num}"
+        if not cells:  # a blank line, as csv.DictReader skipped it
+            continue
+        if repeated:
+            yield Raw(where, error=f"{DUPLICATE_KEY} {repeated[0]!r} (the CSV header repeats the column)")
+        elif any(len(cell) > MAX_CELL for cell in cells):
+            yield Raw(where, error=f"CSV cell over {MAX_CELL} characters")
+        else:
+            record = {name: cell for name, cell in zip(header, cells) if cell != ""}
+            yield Raw(where, record=record)

@@ -73,8 +73,7 @@ class Detector:
             event, warnings = normalize_record(record, self.rules.lookups)
         except InvalidEvent as exc:
             self.report.skipped[exc.reason] += 1
-            detail = f" ({exc.detail})" if exc.detail else ""
-            self.report.note(f"{where}: skipped: {exc.reason}{detail}")
+            self.report.note(f"{where}: skipped: {exc.message}")
             return None
         for warning in warnings:
             self.report.warnings += 1

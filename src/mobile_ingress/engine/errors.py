@@ -10,9 +10,11 @@ class EngineError(Exception):
 class InvalidEvent(EngineError):
     """A record that cannot become a normalized event: it is skipped and counted by `reason`."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        self.reason = reason
+    def __init__(self, reason: str, detail: str = "", message: str | None = None) -> None:
+        self.reason = reason  # the key the summary counts by
         self.detail = detail
+        # what the record's message says; by default the reason and, in parentheses, the detail
+        self.message = message if message is not None else reason + (f" ({detail})" if detail else "")
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 

@@ -12,7 +12,7 @@ from .hosts import is_loopback, normalize_host, parse_ip, url_host, url_last_seg
 from .lookups import InventoryRow, Lookups
 from .paths import android_app_from_path, basename, is_shared_storage, normalize_path
 from .settings import parse_bool
-from .timeparse import parse_number, parse_time
+from .timeparse import _excerpt, parse_number, parse_time
 
 
 class Activity(str, Enum):
@@ -31,6 +31,9 @@ LOAD_METHODS = frozenset({"dexclassloader", "loadlibrary", "dlopen", "webview", 
 IN_PROCESS_LOADS = frozenset({"dexclassloader", "loadlibrary", "dlopen"})
 CONTEXT_FIELDS = ("app_state", "device_locked", "recent_user_interaction")
 APP_STATES = frozenset({"foreground", "background"})
+# Byte counts and sizes above 2^53 (8 PiB) are no transfer: beyond it a float is no longer an exact
+# count, and two of 1.5e308 summed to infinity. Such a value is invalid (a warning, counted as absent).
+MAX_BYTES = float(2**53)
 
 # The fields of the normalized event (contract section 1), `_time` first: the one list of them. The
 # canonical JSON keeps these (keys sorted); the search command asks Splunk for these alone.
@@ -43,6 +46,7 @@ EVENT_FIELDS = (
     "user",
     "event_id",
     "dest",
+    "dest_corroborated",
     "dest_ip",
     "dest_port",
     "url",
@@ -67,9 +71,10 @@ class Event:
     """One normalized event. Plain slots: the correlator keeps a window of these."""
 
     __slots__ = (
-        "_canonical", "_content", "activity", "app_id", "app_state", "bytes_in", "dest", "dest_ip",
-        "dest_port", "device_id", "device_locked", "event_id", "file_hash", "file_name", "file_path",
-        "file_size", "file_type", "load_method", "platform", "recent_user_interaction",
+        "_canonical", "_content", "activity", "app_id", "app_state", "bytes_in", "dest",
+        "dest_corroborated", "dest_ip", "dest_key", "dest_port", "device_id", "device_locked", "event_id",
+        "file_hash", "file_name", "file_path", "file_size", "file_type", "load_method", "platform",
+        "recent_user_interaction",
         "retrieval_method", "risk_memo", "shared", "src_ip", "target_app", "target_path", "time", "url",
         "url_host", "url_name", "user",
     )  # fmt: skip
@@ -82,6 +87,7 @@ class Event:
     user: str | None
     event_id: str | None
     dest: str | None
+    dest_corroborated: bool | None  # None: absent, which counts as corroborated
     dest_ip: str | None
     dest_port: float | None
     url: str | None
@@ -101,6 +107,7 @@ class Event:
     recent_user_interaction: bool | None
     url_host: str | None  # derived: the URL's normalized host
     url_name: str | None  # derived: the URL's last path segment
+    dest_key: tuple[str, bool] | None  # derived: "the same destination" (dest, name corroborated)
     shared: bool  # derived: an Android file in shared storage
     risk_memo: tuple[object, str | None] | None  # (rules, risk class): see Rules.risk_class
     _canonical: str | None
@@ -116,7 +123,8 @@ class Event:
         self.file_hash = self.file_type = self.target_path = self.load_method = None
         self.target_app = self.app_state = self.url_host = self.url_name = None
         self.dest_port = self.bytes_in = self.file_size = None
-        self.device_locked = self.recent_user_interaction = None
+        self.device_locked = self.recent_user_interaction = self.dest_corroborated = None
+        self.dest_key = None
         self.shared = False
         self.risk_memo = None
         self._canonical = None
@@ -149,7 +157,8 @@ class Event:
             time = self.time
             self._content = (
                 time if time else repr(time), self.activity, self.platform, self.device_id, self.app_id,
-                self.user, self.dest, self.dest_ip, self.dest_port, self.url, self.src_ip, self.bytes_in,
+                self.user, self.dest, self.dest_corroborated, self.dest_ip, self.dest_port, self.url,
+                self.src_ip, self.bytes_in,
                 self.retrieval_method, self.file_path, self.file_name, self.file_size, self.file_hash,
                 self.file_type, self.target_path, self.load_method, self.target_app, self.app_state,
                 self.device_locked, self.recent_user_interaction,
@@ -160,6 +169,12 @@ class Event:
     def position(self) -> tuple[float, str]:
         """Total order of events: time, then canonical JSON."""
         return (self.time, self.canonical)
+
+    @property
+    def name_corroborated(self) -> bool:
+        """Whether the host name in `dest` (or the URL's host) may be matched against host-name
+        rows: absent means corroborated (interface 1 of docs/contract-decisions.md)."""
+        return self.dest_corroborated is not False
 
     def carries_context(self) -> bool:
         return (
@@ -229,15 +244,18 @@ class _Normalizer:
         self.warnings: list[str] = []
 
     def warn(self, name: str, value: object, why: str) -> None:
-        self.warnings.append(f"{name}={value!r} {why}; counted as absent")
+        self.warnings.append(f"{name}={_excerpt(value)} {why}; counted as absent")
 
-    def number(self, name: str, minimum: float = 0.0) -> float | None:
+    def number(self, name: str, minimum: float = 0.0, maximum: float | None = None) -> float | None:
         raw = self.record.get(name)
         if raw is None or raw == "":
             return None
         number = parse_number(raw)
         if number is None or number < minimum:
             self.warn(name, raw, "is not a number" if number is None else f"is below {minimum:g}")
+            return None
+        if maximum is not None and number > maximum:
+            self.warn(name, raw, f"is above {maximum:.0f}")
             return None
         return int(number) if number.is_integer() else number
 
@@ -265,12 +283,28 @@ class _Normalizer:
         return None
 
 
+# Interface 2 (docs/contract-decisions.md): the two reasons a flow's device stays unknown, each
+# counted under its own key in the summary.
+UNRESOLVED_NO_ROW = "unresolved device (no inventory row)"
+UNRESOLVED_AMBIGUOUS = "unresolved device (ambiguous)"
+
+
+def _when(time: float) -> str:
+    return f"{time:.3f}".rstrip("0").rstrip(".")
+
+
 def _resolve_by_ip(lookups: Lookups, ip: str, time: float) -> InventoryRow:
     rows = [row for row in lookups.inventory_by_ip(ip) if row.covers(time)]
     if not rows:
-        raise InvalidEvent("unresolved device (no inventory row for src_ip)", ip)
-    if len({row.device_id for row in rows}) > 1 or len(rows) > 1:
-        raise InvalidEvent("unresolved device (several inventory rows for src_ip)", ip)
+        raise InvalidEvent(
+            UNRESOLVED_NO_ROW, ip, f"unresolved device: no inventory row covers {ip} at {_when(time)}"
+        )
+    if len(rows) > 1:
+        raise InvalidEvent(
+            UNRESOLVED_AMBIGUOUS,
+            ip,
+            f"unresolved device: {len(rows)} inventory rows cover {ip} at {_when(time)} (ambiguous)",
+        )
     return rows[0]
 
 
@@ -341,16 +375,27 @@ def normalize_record(record: Mapping[str, object], lookups: Lookups) -> tuple[Ev
         dest_text = _text(record, "dest")
         dest = normalize_host(dest_text) if dest_text else None
         if dest_text and dest is None:
+            # Never data that acts as a pattern (`*`, quotes, commas): the value is refused. The
+            # URL's host or the connected address still name the retrieval, so a sender cannot
+            # hide it with a bad Host header; with neither, the retrieval is invalid.
             n.warn("dest", dest_text, "is not a host name or IP")
         dest = dest or event.url_host or dest_ip
         if dest is None:
+            if dest_text:
+                raise InvalidEvent("invalid dest (not a host name or IP, and no url host or dest_ip)",
+                                   _excerpt(dest_text))
             raise InvalidEvent("missing dest (no dest, url host or dest_ip)")
         if is_loopback(dest) or is_loopback(dest_ip) or is_loopback(event.url_host):
             raise InvalidEvent("loopback retrieval (ignored)", dest)
         event.dest = dest
-        event.dest_port = n.number("dest_port")
-        event.bytes_in = n.number("bytes_in")
+        event.dest_corroborated = n.boolean("dest_corroborated")
+        event.dest_key = (dest, event.name_corroborated)
+        event.dest_port = n.number("dest_port", maximum=65535)
+        event.bytes_in = n.number("bytes_in", maximum=MAX_BYTES)
         event.retrieval_method = n.choice("retrieval_method", RETRIEVAL_METHODS, "other")
+        # The download's own name (Zeek's Content-Disposition file name): it names the staged file
+        # like the URL's last segment does (docs/contract-decisions.md, "Chain").
+        event.file_name = _text(record, "file_name")
 
     if activity in FILE_ACTIVITIES:
         path_text = _text(record, "file_path")
@@ -369,7 +414,7 @@ def normalize_record(record: Mapping[str, object], lookups: Lookups) -> tuple[Ev
         event.file_hash = (_text(record, "file_hash") or "").lower() or None
         if activity == "file_create":
             event.file_name = _text(record, "file_name") or basename(path)
-            event.file_size = n.number("file_size")
+            event.file_size = n.number("file_size", maximum=MAX_BYTES)
             file_type = _text(record, "file_type")
             if file_type:
                 file_type = file_type.split(";", 1)[0].strip().lower() or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -44,6 +45,11 @@ FIELDS = (
     "explanation",
 )
 LIST_FIELDS = ("stages", "context", "evidence")
+# Events a finding's evidence names at most. One device can send thousands of repeat retrievals or
+# loads inside a window, and every finding would list them all (output growing with the square of
+# the input); past this the evidence keeps R, F and the earliest others, and the explanation says
+# that more were seen (docs/contract-decisions.md, "Findings").
+MAX_EVIDENCE = 100
 
 
 class Severity(str, Enum):
@@ -129,6 +135,7 @@ class Finding:
     anchor_time: float  # F's time, or R's for a retrieval-only finding
     load_methods: list[str] = field(default_factory=list)
     suppressed_by: str | None = None
+    evidence_cut: bool = False  # the finding held more events than its evidence names (MAX_EVIDENCE)
 
     @property
     def retrieval_only(self) -> bool:
@@ -151,7 +158,10 @@ class Finding:
         """Unite another sighting of the same finding: stages, context and evidence."""
         self.stages = ordered(sorted(set(self.stages) | set(other.stages)), STAGES)
         self.context = ordered(sorted(set(self.context) | set(other.context)), CONTEXTS)
-        self.evidence = self.evidence + [e for e in other.evidence if e not in self.evidence]
+        seen = set(self.evidence)
+        united = self.evidence + [e for e in other.evidence if e not in seen]
+        self.evidence_cut = self.evidence_cut or other.evidence_cut or len(united) > MAX_EVIDENCE
+        self.evidence = united[:MAX_EVIDENCE]
         self.first_time = min(self.first_time, other.first_time)
         self.last_time = max(self.last_time, other.last_time)
 
@@ -225,16 +235,30 @@ _CONTEXT_WORDS = {
 }
 
 
+def _bytes(value: float | None) -> str:
+    if value is None:
+        return ""
+    if not math.isfinite(value):  # never from the engine (byte counts are capped); never a crash
+        return "an unknown number of bytes "
+    return f"{int(value)} bytes "
+
+
+def _held(f: Finding) -> str:
+    if f.evidence_cut:
+        return f" (the evidence names the first {len(f.evidence)} of more events)"
+    return ""
+
+
 def explain(f: Finding) -> str:
     app = f.app_id or "an unattributed app"
-    size = "" if f.bytes_in is None else f"{int(f.bytes_in)} bytes "
+    size = _bytes(f.bytes_in)
     context = [_CONTEXT_WORDS[c] for c in f.context]
     context_text = f" while {_join(context)}" if context else ""
     if f.retrieval_only:
         repeat = ", and again within the window" if "repeat_retrieval" in f.stages else ""
         return (
             f"{app} on device {f.device_id} retrieved {size}from {f.dest}{repeat}"
-            f"{context_text}; no file was seen, so this rests on the retrieval alone."
+            f"{context_text}; no file was seen, so this rests on the retrieval alone{_held(f)}."
         )
     assert f.delta_seconds is not None
     gap = (
@@ -248,5 +272,5 @@ def explain(f: Finding) -> str:
     stage_text = f", then {_join(stages)}" if stages else ""
     return (
         f"{app} on device {f.device_id} retrieved {size}from {f.dest} and wrote "
-        f"{f.file_name} ({f.risk_class}) to {f.file_path} {gap}{stage_text}{context_text}."
+        f"{f.file_name} ({f.risk_class}) to {f.file_path} {gap}{stage_text}{context_text}{_held(f)}."
     )

@@ -8,6 +8,7 @@ pattern never matches an IP and the reverse; an IPv4-mapped IPv6 address matches
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
@@ -15,6 +16,13 @@ from urllib.parse import unquote, urlsplit
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+# A label of a host name once IDNA encoded: letters, digits, `-` and `_` (seen in real service
+# names), 1 to 63 of them (RFC 1035 section 2.3.4); a name is at most 253 characters. Anything else
+# (`*`, quotes, commas, spaces) is no host name: a pattern character in an event's `dest` must never
+# reach the matching as data.
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+MAX_HOST_LENGTH = 253
 
 
 @lru_cache(maxsize=1 << 16)  # hosts repeat: parsing dominates otherwise
@@ -51,8 +59,6 @@ def _normalize_host(value: str) -> str | None:
     address = parse_ip(text)
     if address is not None:
         return str(address)
-    if any(ch.isspace() or ch in "/\\@" for ch in text):
-        return None
     try:
         labels = [
             label.lower() if label.isascii() else label.encode("idna").decode("ascii").lower()
@@ -60,9 +66,10 @@ def _normalize_host(value: str) -> str | None:
         ]
     except UnicodeError:
         return None
-    if any(not label for label in labels):
+    if any(_LABEL.fullmatch(label) is None for label in labels):
         return None
-    return ".".join(labels)
+    host = ".".join(labels)
+    return host if len(host) <= MAX_HOST_LENGTH else None
 
 
 def url_host(url: object) -> str | None:
@@ -110,6 +117,17 @@ class HostPattern:
     kind: str  # "any", "host", "suffix", "ip", "cidr"
     host: str = ""
     network: IPNetwork | None = None
+
+    @property
+    def names_a_host(self) -> bool:
+        """A host-name row (exact or suffix): it covers a retrieval only through a corroborated
+        name (docs/detections.md, "Host names must be corroborated")."""
+        return self.kind in ("host", "suffix")
+
+    @property
+    def is_literal(self) -> bool:
+        """An exact host or an exact IP: what a learned baseline may hold."""
+        return self.kind in ("host", "ip")
 
     @classmethod
     def parse(cls, cell: str) -> HostPattern:

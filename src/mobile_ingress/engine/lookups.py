@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from re import Pattern
 from typing import Callable
 
 from .errors import LookupFileError
-from .globs import compile_glob
+from .globs import Glob, compile_glob
 from .hosts import HostPattern, normalize_host
 from .settings import parse_bool
 from .timeparse import parse_optional_time
@@ -35,6 +35,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "device_inventory": ("device_id", "platform", "ip", "user", "first_seen", "last_seen"),
 }
 LOOKUP_NAMES = tuple(COLUMNS)
+# Columns a row may lack (the engine does not read them for matching).
+OPTIONAL_COLUMNS = frozenset({"comment", "source", "count"})
+# The csv module's default cell limit (128 KiB) raised an error mid-file that dropped the rest of
+# it; a lookup or input cell is bounded by the file instead (readers judge a cell's length).
+csv.field_size_limit(sys.maxsize)
 
 
 def lookup_name(name: str) -> str:
@@ -46,6 +51,7 @@ def lookup_name(name: str) -> str:
 class Row:
     values: dict[str, str]
     where: str  # "file:line" or "collection:key", for messages
+    header: tuple[str, ...] | None = None  # a CSV's header as written (a KV record has none)
 
 
 @dataclass
@@ -65,12 +71,16 @@ def rows_from_csv(text: str, label: str) -> list[Row]:
         header = [cell.strip() for cell in next(reader)]
     except StopIteration:
         return []
+    written = tuple(header)
     rows = []
     for record in reader:
         if not any(cell.strip() for cell in record):
             continue
-        values = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
-        rows.append(Row(values, f"{label}:{reader.line_num}"))
+        values: dict[str, str] = {}
+        for i, name in enumerate(header):
+            # A repeated column keeps its first cell (the header check warns and sets the file aside).
+            values.setdefault(name, record[i] if i < len(record) else "")
+        rows.append(Row(values, f"{label}:{reader.line_num}", written))
     return rows
 
 
@@ -87,12 +97,43 @@ def csv_file_source(path: str) -> LookupSource:
     return LookupSource(path, read)
 
 
-def choose_rows(name: str, sources: Sequence[LookupSource]) -> tuple[str, list[Row]]:
-    """The first non-empty source's rows, and its label (empty label when none has rows)."""
+def header_problem(name: str, header: Sequence[str]) -> str | None:
+    """Why a CSV header cannot be read as lookup NAME, or None. A repeated column the lookup reads
+    is ambiguous; a missing one means the header line is wrong or missing (then its first data row
+    was taken for the header)."""
+    read = set(COLUMNS[name]) | {"disabled"}
+    repeated = sorted({c for c in header if c in read and list(header).count(c) > 1})
+    missing = [c for c in COLUMNS[name] if c not in header and c not in OPTIONAL_COLUMNS]
+    problems = []
+    if repeated:
+        problems.append(f"its header repeats column(s) {', '.join(repeated)}")
+    if missing:
+        problems.append(
+            f"its header lacks column(s) {', '.join(missing)} (first line: {','.join(header)[:120]!r}; "
+            "is the header line missing?)"
+        )
+    return " and ".join(problems) or None
+
+
+def choose_rows(
+    name: str, sources: Sequence[LookupSource], warnings: list[str] | None = None
+) -> tuple[str, list[Row]]:
+    """The first non-empty source's rows, and its label (empty label when none has rows). A CSV
+    whose header cannot be read as this lookup is set aside with a warning (into `warnings`) and
+    the next source is used: its rows would otherwise change the lookup silently."""
     for source in sources:
         rows = source.read()
-        if rows:
-            return source.label, rows
+        if not rows:
+            continue
+        header = rows[0].header
+        problem = header_problem(name, header) if header is not None else None
+        if problem is not None:
+            if warnings is not None:
+                warnings.append(
+                    f"{source.label}: not used for {lookup_name(name)}: {problem}; the next source is used"
+                )
+            continue
+        return source.label, rows
     return "", []
 
 
@@ -100,9 +141,12 @@ def _active(rows: Iterable[Row], name: str, warnings: list[str]) -> list[Row]:
     needed = COLUMNS[name]
     active = []
     for row in rows:
-        missing = [column for column in needed if column not in row.values]
-        if missing and missing != ["comment"] and missing != ["source"] and missing != ["count"]:
-            raise LookupFileError(f"{row.where}: {lookup_name(name)} lacks column(s) {', '.join(missing)}")
+        missing = [column for column in needed if column not in row.values and column not in OPTIONAL_COLUMNS]
+        if missing:
+            # One bad row is one warning, never a failed search (a schemaless KV store record).
+            lacks = ", ".join(missing)
+            warnings.append(f"{row.where}: {lookup_name(name)} row skipped: lacks column(s) {lacks}")
+            continue
         disabled = row.values.get("disabled", "").strip()
         if disabled:
             try:
@@ -112,6 +156,51 @@ def _active(rows: Iterable[Row], name: str, warnings: list[str]) -> list[Row]:
                 warnings.append(f"{row.where}: disabled={disabled!r} is not a boolean; row kept")
         active.append(row)
     return active
+
+
+def _wildcards_only(pattern: str) -> bool:
+    """A glob with no literal character: it matches every value (every path, every name)."""
+    return bool(pattern) and all(ch in "*?/" for ch in pattern)
+
+
+def catch_all(name: str, values: Mapping[str, str]) -> str | None:
+    """Why a row would cover everything (every app, every destination, every path or every file),
+    with the safer alternative, or None. One rule for every allowlist tab of the setup page, which
+    refuses such a row; the contract still reads one written to a CSV or the KV store by hand."""
+    app = (values.get("app_id") or "").strip()
+    every_app = app in ("", "*")
+    if name == "allowed_apps" and every_app:
+        return "app_id '*' (or empty) would allowlist every app; name the app and its roles instead"
+    if name == "allowed_destinations" and every_app:
+        text = (values.get("destination") or "").strip()
+        try:
+            pattern = HostPattern.parse(text)
+        except ValueError:
+            return None
+        broad = pattern.kind == "any" or (pattern.network is not None and pattern.network.prefixlen == 0)
+        if broad:
+            return (
+                f"destination {text!r} for every app would allowlist every destination; name the vendor's "
+                "exact host (or *.its-own-domain) and the app that uses it"
+            )
+        if pattern.kind == "suffix" and "." not in pattern.host:
+            return (
+                f"destination {text!r} for every app would allowlist a whole top-level domain; name the "
+                "vendor's exact host (or *.its-own-domain) and the app that uses it"
+            )
+    if name == "allowed_paths" and every_app and _wildcards_only((values.get("path_pattern") or "").strip()):
+        text = (values.get("path_pattern") or "").strip()
+        return (
+            f"path_pattern {text!r} for every app would allowlist every path; name the cache folder "
+            "(e.g. /data/data/*/cache/<library>/**) and, if you can, the app"
+        )
+    if name == "file_risk_patterns" and _wildcards_only((values.get("pattern") or "").strip()):
+        text = (values.get("pattern") or "").strip()
+        return (
+            f"pattern {text!r} would make every file risky; name the extension (*.ext), the MIME type "
+            "or the folder"
+        )
+    return None
 
 
 def _cell(row: Row, column: str) -> str:
@@ -150,7 +239,7 @@ class AllowedPath:
     platform: str
     app_id: str
     pattern: str
-    regex: Pattern[str]
+    regex: Glob
     where: str
 
 
@@ -159,7 +248,7 @@ class RiskPattern:
     platform: str
     field: str
     pattern: str
-    regex: Pattern[str] | None  # None for <noext>
+    regex: Glob | None  # None for <noext>
     risk_class: str
 
 
@@ -228,9 +317,12 @@ class Lookups:
     def load(cls, sources: Mapping[str, Sequence[LookupSource]]) -> Lookups:
         chosen: dict[str, Sequence[Row]] = {}
         labels: dict[str, str] = {}
+        header_warnings: list[str] = []
         for name in LOOKUP_NAMES:
-            labels[name], chosen[name] = choose_rows(name, sources.get(name, ()))
-        return cls.from_rows(chosen, labels)
+            labels[name], chosen[name] = choose_rows(name, sources.get(name, ()), header_warnings)
+        tables = cls.from_rows(chosen, labels)
+        tables.warnings[:0] = header_warnings
+        return tables
 
     def _add(self, name: str, row: Row) -> None:
         if name == "allowed_apps":
@@ -273,10 +365,12 @@ class Lookups:
             text = _cell(row, "dest")
             if not text:
                 raise ValueError("dest is empty")
+            # Learned data, never a pattern: `*`, `*.suffix` or a CIDR would baseline every host.
+            literal = HostPattern.parse(text) if text != "*" and not text.startswith("*.") else None
+            if literal is None or not literal.is_literal:
+                raise ValueError(f"dest {text!r} is not an exact host name or IP (baselines are literal)")
             first_seen = parse_optional_time(_cell(row, "first_seen"))
-            self.baseline.append(
-                BaselineEntry(_any(_cell(row, "app_id")), HostPattern.parse(text), first_seen)
-            )
+            self.baseline.append(BaselineEntry(_any(_cell(row, "app_id")), literal, first_seen))
         elif name == "managed_apps":
             app = _cell(row, "app_id")
             if not app:

@@ -12,7 +12,9 @@ in Splunk such a later event counts (docs/splunk.md). An event can matter when
 - it is a `retrieval`, unless its own `dest` is allowlisted for its app (a `*` row when it has
   no app) or baselined with an empty `first_seen`: then every retrieval it could join (as the
   chain's retrieval, a repeat, or a byte sum) has the same destination and app, and is suppressed
-  too. With `--suppressed` every retrieval is kept, because suppressed chains are written.
+  too. A retrieval whose host name is not corroborated (`dest_corroborated` false) is matched by
+  its address alone, which others of its destination need not share: only a `*` row drops it.
+  With `--suppressed` every retrieval is kept, because suppressed chains are written.
 
 A reader that sees the whole input at once (the command line's fast reader) may also apply the
 neighbourhood rule (`neighbourhood()`): every rule looks at most `Settings.reach` seconds from an
@@ -22,7 +24,8 @@ can matter only through the context it sets, and of those only the last setter o
 key before the next anchor's neighbourhood. (The reach is two windows and two skews: see
 `neighbourhood()`; `Settings.reach` is the correlator's wider batching bound.) A risky file that
 an allowed path suppresses for any retrieval (a row for every app or for its own app) anchors
-nothing, unless suppressed chains are written.
+nothing, unless suppressed chains are written or the device loads something in-process within a
+window after it (an allowed path never covers a file loaded in-process).
 """
 
 from __future__ import annotations
@@ -61,6 +64,13 @@ class Prefilter:
 
     def _always_suppressed(self, r: Event) -> bool:
         assert r.dest is not None
+        if not r.name_corroborated:
+            # Its group ("the same destination": the same name, uncorroborated) may hold
+            # retrievals to other addresses: only a row that covers every retrieval drops it.
+            return any(
+                row.app_id == "*" or (r.app_id is not None and row.app_id == r.app_id)
+                for row in self.rules.destinations.catch_all
+            )
         for row in self.rules.destinations.find(r.dest):
             if row.app_id == "*" or (r.app_id is not None and row.app_id == r.app_id):
                 return True

@@ -8,7 +8,6 @@ from typing import Generic, TypeVar
 from .events import Event
 from .hosts import HostPattern, parse_ip
 from .lookups import AllowedDestination, AllowedPath, BaselineEntry, Lookups
-from .paths import DOWNLOADS_PROVIDER
 from .settings import Settings
 
 T = TypeVar("T")
@@ -21,6 +20,7 @@ class HostIndex(Generic[T]):
         self._exact: dict[str, list[T]] = {}
         self._suffix: dict[str, list[T]] = {}
         self._other: list[tuple[HostPattern, T]] = []
+        self.catch_all: list[T] = []  # `*` rows: they match whatever names the retrieval
         for pattern, row in rows:
             if pattern.kind in ("host", "ip"):
                 self._exact.setdefault(pattern.host, []).append(row)
@@ -28,6 +28,8 @@ class HostIndex(Generic[T]):
                 self._suffix.setdefault(pattern.host, []).append(row)
             else:
                 self._other.append((pattern, row))
+                if pattern.kind == "any":
+                    self.catch_all.append(row)
 
     def find(self, host: str) -> list[T]:
         """Rows whose pattern matches `host` (normalized), in the order they were given."""
@@ -41,12 +43,27 @@ class HostIndex(Generic[T]):
 
 
 def retrieval_hosts(r: Event) -> list[str]:
-    """The identities a retrieval is checked by: its dest, dest_ip and URL host."""
+    """The identities a retrieval is checked by: its dest, dest_ip and URL host; when the host
+    name is not corroborated (interface 1, docs/detections.md), only the address the device
+    connected to: a Host header (or an address written in it) is evidence, not an allowlist key."""
+    if not r.name_corroborated:
+        return [r.dest_ip] if r.dest_ip is not None else []
     hosts = []
     for host in (r.dest, r.dest_ip, r.url_host):
         if host is not None and host not in hosts:
             hosts.append(host)
     return hosts
+
+
+def _rows_for(index: HostIndex[T], r: Event) -> list[T]:
+    """The rows of `index` that cover retrieval R (first row first), by the identities above."""
+    hosts = retrieval_hosts(r)
+    found: list[T] = []
+    for host in hosts:
+        found.extend(index.find(host))
+    if not hosts:  # an uncorroborated name and no address: only a `*` row covers it
+        found.extend(index.catch_all)
+    return found
 
 
 class Rules:
@@ -59,6 +76,12 @@ class Rules:
             [(row.pattern, row) for row in lookups.allowed_destinations]
         )
         self.baseline: HostIndex[BaselineEntry] = HostIndex([(row.pattern, row) for row in lookups.baseline])
+        # Apps that a destination or baseline row names (not "*"): a retrieval without app is
+        # judged for any other app exactly as for every app.
+        self.apps_with_own_destination_rows = frozenset(
+            [row.app_id for row in lookups.allowed_destinations if row.app_id != "*"]
+            + [entry.app_id for entry in lookups.baseline if entry.app_id != "*"]
+        )
 
     def risk_class(self, f: Event) -> str | None:
         """The risk class of the first risk pattern row that the staged file matches (remembered on
@@ -88,47 +111,57 @@ class Rules:
                 return row.risk_class
         return None
 
-    def allowed_path(self, f: Event, app_id: str | None) -> AllowedPath | None:
+    def path_rows(self, f: Event) -> list[AllowedPath]:
+        """Allowed-path rows of F's platform whose pattern matches F's path, whatever their app."""
         assert f.file_path is not None
+        return [
+            row
+            for row in self.lookups.allowed_paths
+            if row.platform in ("*", f.platform) and row.regex.match(f.file_path)
+        ]
+
+    def allowed_path(self, f: Event, app_id: str | None) -> AllowedPath | None:
         apps = ("*", f.app_id, app_id)
-        for row in self.lookups.allowed_paths:
-            if row.platform in ("*", f.platform) and row.app_id in apps and row.regex.match(f.file_path):
+        for row in self.path_rows(f):
+            if row.app_id in apps:
                 return row
         return None
 
     def allowed_destination(self, r: Event, app_id: str | None) -> AllowedDestination | None:
-        for host in retrieval_hosts(r):
-            for row in self.destinations.find(host):
-                if row.app_id == "*" or row.app_id == app_id:
-                    return row
+        for row in _rows_for(self.destinations, r):
+            if row.app_id == "*" or row.app_id == app_id:
+                return row
         return None
 
     def baselined(self, r: Event, app_id: str | None) -> BaselineEntry | None:
         horizon = r.time - self.settings.time_window
-        for host in retrieval_hosts(r):
-            for row in self.baseline.find(host):
-                if (row.app_id == "*" or row.app_id == app_id) and (
-                    row.first_seen is None or row.first_seen <= horizon
-                ):
-                    return row
+        for row in _rows_for(self.baseline, r):
+            if (row.app_id == "*" or row.app_id == app_id) and (
+                row.first_seen is None or row.first_seen <= horizon
+            ):
+                return row
         return None
+
+    def destination_apps(self, r: Event) -> tuple[bool, frozenset[str]]:
+        """Which apps R's destination is allowlisted or baselined for: (every app, the apps named
+        by app-specific rows). Lets a retrieval without app be judged for many files at once."""
+        horizon = r.time - self.settings.time_window
+        every = False
+        apps: set[str] = set()
+        for row in _rows_for(self.destinations, r):
+            if row.app_id == "*":
+                every = True
+            else:
+                apps.add(row.app_id)
+        for entry in _rows_for(self.baseline, r):
+            if entry.first_seen is not None and entry.first_seen > horizon:
+                continue
+            if entry.app_id == "*":
+                every = True
+            else:
+                apps.add(entry.app_id)
+        return every, frozenset(apps)
 
     def unapproved_role(self, platform: str, app_id: str | None) -> bool:
         managed = self.lookups.managed_app(platform, app_id)
         return managed is not None and managed.managed and not managed.approved
-
-
-def app_relation(r: Event, f: Event) -> int | None:
-    """The rank (2 to 4) that the app rule of section 3 lets R and F correlate at, or None.
-
-    2: same app; 3: R without app; 4: F in shared storage without app, or a DownloadManager
-    retrieval and a file of the downloads provider or in shared storage."""
-    if r.app_id is not None and r.app_id == f.app_id:
-        return 2
-    if r.app_id is None:
-        return 3
-    if f.app_id is None and f.shared:
-        return 4
-    if r.retrieval_method == "download_manager" and (f.app_id == DOWNLOADS_PROVIDER or f.shared):
-        return 4
-    return None

@@ -21,8 +21,9 @@ from typing import Optional
 from .chain import APP_KEYED, MISSING, DeviceWindow, Proto, RetrievalCandidate, evidence_name
 from .errors import OrderViolation
 from .events import CONTEXT_FIELDS, Event, sort_events
-from .findings import CONTEXTS, STAGES, Finding, ordered
+from .findings import CONTEXTS, MAX_EVIDENCE, STAGES, Finding, ordered
 from .rules import Rules
+from .work import WorkMeter
 
 SITUATIONAL = frozenset({"background", "device_locked", "no_user_interaction"})
 BLOCK_REACHES = 2  # how many reaches of anchors one batch finalizes
@@ -34,7 +35,7 @@ class Order(str, Enum):
     ANY = "any"
 
 
-RunKey = tuple[str, Optional[str], str, bool]
+RunKey = tuple[str, Optional[str], tuple[str, bool], bool]
 
 
 class Correlator:
@@ -59,6 +60,7 @@ class Correlator:
         self.pending: dict[str, list[Proto]] = {}
         self.runs: dict[RunKey, list[RetrievalCandidate]] = {}
         self.finished = False
+        self.meter = WorkMeter()  # the correlation's counted work (tests bound it per event)
 
     # Input ---------------------------------------------------------------------------------
 
@@ -121,7 +123,9 @@ class Correlator:
         windows: dict[str, DeviceWindow] = {}
         for device, events in self.buffer.items():
             sort_events(events)
-            window = windows[device] = DeviceWindow(events, self.rules, self.dropped.get(device, ()))
+            window = windows[device] = DeviceWindow(
+                events, self.rules, self.dropped.get(device, ()), self.meter
+            )
             for _, proto in window.chains(lo, hi, self.with_suppressed):
                 self._resolve(proto, window, device, floor)
                 ready.append(proto)
@@ -275,9 +279,9 @@ def _group(run: list[RetrievalCandidate], window: float) -> list[Proto]:
         finding = first.proto.finding
         if joiners:
             finding.stages = ordered([*finding.stages, "repeat_retrieval"], STAGES)
-            finding.evidence = [evidence_name(first.retrieval)] + [
-                evidence_name(j.retrieval) for j in joiners
-            ]
+            named = [first.retrieval] + [j.retrieval for j in joiners[: MAX_EVIDENCE - 1]]
+            finding.evidence = [evidence_name(r) for r in named]
+            finding.evidence_cut = len(joiners) > MAX_EVIDENCE - 1
             finding.last_time = max(j.time for j in joiners)
         out.append(first.proto)
     return out
