@@ -56,6 +56,7 @@ def test_zeek_files_log_current_form_is_a_retrieval_with_host_and_url_from_http_
         "user": "alice@example.com",
         "event_id": "FjkLnG4s5J8Gq9Tz3",
         "dest": "updates.flashpro-cdn.example",
+        "dest_corroborated": False,  # the Host header alone names it
         "dest_ip": "203.0.113.50",
         "dest_port": 80,
         "url": "http://updates.flashpro-cdn.example/v2/payload/stage2.apk",
@@ -147,12 +148,14 @@ def test_suricata_fileinfo_is_one_retrieval_and_http_and_flow_are_cim_only(looku
             "device_id": "android-7f3a9c",
             "user": "alice@example.com",
             "dest": "updates.flashpro-cdn.example",
+            "dest_corroborated": False,  # the Host header alone names it
             "dest_ip": "203.0.113.50",
             "dest_port": 80,
             "url": "http://updates.flashpro-cdn.example/v2/payload/stage2.apk",
             "src_ip": "10.20.30.40",
             "bytes_in": 482311,
             "retrieval_method": "http",
+            "file_name": "stage2.apk",
         }
     ]
 

@@ -13,13 +13,16 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from mobile_ingress.cli.raw import RawInputs
+from mobile_ingress.engine.timeparse import parse_time
 from mobile_ingress.normalize import Normalized
 from mobile_ingress.normalize import render as r
+from mobile_ingress.normalize.executor import props_time
+from mobile_ingress.normalize.expr import resolve
 from mobile_ingress.normalize.model import CONTRACT_FIELDS
 from tests.splunk.test_knowledge_objects import read_conf
 
 from . import spl, spl_search
-from .support import DEFAULT
+from .support import DEFAULT, mappings
 
 HOST = "sensor-1.example.net"
 SERIAL = "test_serial"  # kept by the macros: they drop mobile_ingress_join* only
@@ -52,17 +55,24 @@ def serials(events: Events) -> list[tuple[str, str, dict[str, object]]]:
     return out
 
 
-def props_rows(
-    events: Events, stanzas: Mapping[str, dict[str, str]] | None = None
-) -> list[spl_search.Row]:
+def props_rows(events: Events, stanzas: Mapping[str, dict[str, str]] | None = None) -> list[spl_search.Row]:
     """Each event as the base search returns it: the props stanza of its sourcetype applied."""
     stanzas = stanzas if stanzas is not None else props()
     rows = []
     for serial, sourcetype, record in serials(events):
         row = spl_search.row_of(spl.run_stanza(stanzas[sourcetype], record, HOST, sourcetype))
         row[SERIAL] = [serial]
+        row["_time"] = [spl.as_text(event_time(sourcetype, record))]  # type: ignore[list-item]
         rows.append(row)
     return rows
+
+
+def event_time(sourcetype: str, record: Mapping[str, object]) -> float:
+    """`_time` as the props' TIME_FORMAT gives it (modelled by the Python twin, props_time; the
+    executor tests check the real TIME_FORMAT)."""
+    stamp = mappings()[sourcetype].timestamp
+    value = next(v for v in (resolve(record, name) for name in stamp.fields) if v is not None)
+    return parse_time(props_time(value, stamp))
 
 
 def splunk(
@@ -71,9 +81,7 @@ def splunk(
     definitions: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, object]]:
     """The detection events after props and `mobile_ingress_normalize`: contract fields by serial."""
-    rows = spl_search.run(
-        f"`{r.NORMALIZE_MACRO}`", props_rows(events, stanzas), definitions or macros()
-    )
+    rows = spl_search.run(f"`{r.NORMALIZE_MACRO}`", props_rows(events, stanzas), definitions or macros())
     out = {}
     for row in rows:
         serial = row[SERIAL][0]

@@ -13,6 +13,9 @@ Documented semantics it follows (Splunk 10.4 props.conf.spec and search referenc
 - `mvmap(X, Y)`: Y evaluated once per value of the field X, X's name standing for the value;
   (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions);
   the model knows mvmap over a field only;
+- `round(X)`: half away from zero; `split(X, sep)`, `mvindex(X, n)` (negative n from the end);
+  `<=`/`>=` compare numbers, a null is not comparable (the mathematical and multivalue function
+  pages of the same reference);
 - `in(X, v...)`: X equals one of the values
   (https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/comparison-and-conditional-functions).
 """
@@ -20,6 +23,7 @@ Documented semantics it follows (Splunk 10.4 props.conf.spec and search referenc
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Union
@@ -42,11 +46,13 @@ FUNCTIONS = frozenset(
         "null",
         "in",
         "mvmap",
+        "round",
+        "split",
     }
 )
 TOKEN = re.compile(
     r"\s*(?:(?P<str>\"(?:[^\"\\]|\\.)*\")|(?P<num>-?\d+(?:\.\d+)?)|(?P<field>'[^']*')"
-    r"|(?P<op>==|[().,+=])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
+    r"|(?P<op>==|<=|>=|[().,+=*])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
 )
 
 Value = Union[str, float, bool, list, None]
@@ -105,16 +111,23 @@ class Parser:
 
     def comparison(self) -> Node:
         node = self.additive()
-        if self.peek() == ("op", "=="):
-            self.take()
-            node = Node("op", "==", (node, self.additive()))
+        if self.peek() in (("op", "=="), ("op", "<="), ("op", ">=")):
+            op = self.take()[1]
+            node = Node("op", op, (node, self.additive()))
         return node
 
     def additive(self) -> Node:
-        node = self.atom()
+        node = self.multiplicative()
         while self.peek() in (("op", "."), ("op", "+")):
             op = self.take()[1]
-            node = Node("op", op, (node, self.atom()))
+            node = Node("op", op, (node, self.multiplicative()))
+        return node
+
+    def multiplicative(self) -> Node:
+        node = self.atom()
+        while self.peek() == ("op", "*"):
+            self.take()
+            node = Node("op", "*", (node, self.atom()))
         return node
 
     def atom(self) -> Node:
@@ -236,6 +249,15 @@ def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -
             return bool(left) and bool(right)
         if node.value == "==":
             return left is not None and right is not None and _scalar_text(left) == _scalar_text(right)
+        if node.value in ("<=", ">="):
+            # numbers compare as numbers (both sides numeric here); a null is not comparable
+            a, b = _number(left), _number(right)
+            if a is None or b is None:
+                return None
+            return a <= b if node.value == "<=" else a >= b
+        if node.value == "*":
+            a, b = _number(left), _number(right)
+            return None if a is None or b is None else a * b
         if node.value == "+":
             a, b = _number(left), _number(right)
             return None if a is None or b is None else a + b
@@ -282,7 +304,16 @@ def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -
     if name == "isnull":
         return values[0] is None
     if name == "mvindex":
-        return values[0][0] if isinstance(values[0], list) else values[0]
+        items = values[0] if isinstance(values[0], list) else [] if values[0] is None else [values[0]]
+        index = int(_number(values[1]) or 0)
+        return items[index] if -len(items) <= index < len(items) else None
+    if name == "split":
+        text = _scalar_text(values[0])
+        return None if text is None else _single(text.split(str(values[1])))
+    if name == "round":
+        number = _number(values[0])
+        # half away from zero (Splunk's round)
+        return None if number is None else float(math.floor(abs(number) + 0.5)) * (1 if number >= 0 else -1)
     if name == "mvcount":
         return float(len(values[0])) if isinstance(values[0], list) else (None if values[0] is None else 1.0)
     if name == "tonumber":

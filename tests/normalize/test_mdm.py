@@ -13,7 +13,9 @@ import pytest
 
 from mobile_ingress.engine.timeparse import parse_time
 from mobile_ingress.normalize import Skip, apply
+from mobile_ingress.normalize.executor import props_time
 from mobile_ingress.normalize.expr import resolve
+from tests.inputs import fake_google, fake_graph, fake_jamf, records
 from tests.raw_support import assert_cim_only, detect, normalized
 
 from .support import SAMPLES, mappings, sample_path, sample_records
@@ -61,52 +63,51 @@ def epoch(text: str) -> float:
 # ------------------------------------------------------------------ usage logs: contract events
 
 
-def test_amapi_usage_logs_give_two_retrievals_and_two_lock_states(lookups: Path) -> None:
+def test_amapi_usage_logs_give_one_retrieval_and_two_lock_states(lookups: Path) -> None:
     events = normalized(lookups, f"mdm:amapi:usagelog={USAGE}")
     assert [(e["activity"], e.get("device_locked")) for e in events] == [
-        ("retrieval", None),
         ("retrieval", None),
         ("state", True),
         ("state", False),
     ]
 
 
-def test_a_dns_lookup_by_an_app_is_a_retrieval_of_its_host(lookups: Path) -> None:
-    dns = normalized(lookups, f"mdm:amapi:usagelog={USAGE}")[0]
-    assert dns == {
-        "_time": epoch("2026-11-28T07:50:01.101Z"),
-        "activity": "retrieval",
-        "platform": "android",
-        "device_id": DEVICE,
-        "app_id": APP,
-        "user": USER,
-        "event_id": "1001",
-        "dest": "payload.example.net",
-        "dest_ip": "203.0.113.7",
-    }
+def test_a_dns_lookup_by_an_app_is_no_retrieval(lookups: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dns.json"
+    path.write_text(usage_line("DNS") + "\n")
+    assert normalized(lookups, f"mdm:amapi:usagelog={path}") == []
 
 
-def test_a_connection_by_an_app_is_a_retrieval_of_its_address_without_bytes(lookups: Path) -> None:
-    connect = normalized(lookups, f"mdm:amapi:usagelog={USAGE}")[1]
+def test_a_connection_takes_the_host_name_of_the_dns_lookup_that_returned_its_address(lookups: Path) -> None:
+    connect = normalized(lookups, f"mdm:amapi:usagelog={USAGE}")[0]
     assert connect == {
-        "_time": epoch("2026-11-28T07:51:00.100Z"),
+        "_time": epoch("2026-11-28T07:51:00Z"),  # props read whole seconds (docs/data.md)
         "activity": "retrieval",
         "platform": "android",
         "device_id": DEVICE,
         "app_id": APP,
         "user": USER,
         "event_id": "1000",
-        "dest": "203.0.113.7",
+        "dest": "payload.example.net",
+        "dest_corroborated": True,
         "dest_ip": "203.0.113.7",
         "dest_port": 443,
     }
     assert "bytes_in" not in connect  # Android logs no bytes: unknown, never 0
 
 
+def test_a_connection_no_dns_lookup_answered_keeps_its_address(lookups: Path, tmp_path: Path) -> None:
+    path = tmp_path / "connect.json"
+    path.write_text(usage_line("CONNECT") + "\n")
+    (connect,) = normalized(lookups, f"mdm:amapi:usagelog={path}")
+    assert (connect["dest"], connect["dest_ip"]) == ("203.0.113.7", "203.0.113.7")
+    assert "dest_corroborated" not in connect
+
+
 def test_keyguard_events_are_states_that_lock_and_unlock_the_device(lookups: Path) -> None:
-    secured, dismissed = normalized(lookups, f"mdm:amapi:usagelog={USAGE}")[2:]
+    secured, dismissed = normalized(lookups, f"mdm:amapi:usagelog={USAGE}")[1:]
     assert secured == {
-        "_time": epoch("2026-11-28T07:52:02.102Z"),
+        "_time": epoch("2026-11-28T07:52:02Z"),
         "activity": "state",
         "platform": "android",
         "device_id": DEVICE,
@@ -128,7 +129,7 @@ def test_a_connection_without_a_package_is_no_retrieval(lookups: Path, tmp_path:
 
 def test_an_app_process_start_carries_no_activity(capsys: Any, lookups: Path) -> None:
     code, _, err = detect(capsys, "--lookups", str(lookups), "--raw", f"mdm:amapi:usagelog={USAGE}")
-    assert code == 0 and f"raw mdm:amapi:usagelog {USAGE}: 5 lines, 4 detection events, 1 CIM only" in err
+    assert code == 0 and f"raw mdm:amapi:usagelog {USAGE}: 5 lines, 3 detection events, 2 CIM only" in err
 
 
 def test_a_connection_is_cim_network_traffic_and_a_dns_lookup_is_not() -> None:
@@ -217,6 +218,88 @@ def test_jamf_devices_give_udid_ip_and_ios() -> None:
     )
 
 
+# ----------------------------------- records shaped by the vendors' published specifications
+# Each record below is what an input wrote from a stand-in whose answers are checked against the
+# vendor's specification (tests/inputs/test_vendor_schemas.py, tests/data/vendor).
+
+
+def fields_of(sourcetype: str, event: dict[str, Any]) -> dict[str, object]:
+    result = apply(mappings()[sourcetype], event, {"host": "sh-1"})
+    assert not isinstance(result, Skip), result
+    return result.fields
+
+
+def test_a_graph_v1_audit_resource_gives_its_auditresourcetype_as_the_object_category() -> None:
+    (event,) = records.intune_events("auditEvents", audit=[fake_graph.audit_event(1, "2026-11-28T10:00:00Z")])
+    assert "type" not in event["resources"][0]  # v1.0's auditResource has no `type`
+    assert fields_of("mdm:intune:audit", event)["object_category"] == "MobileApp"
+
+
+def test_a_chrome_os_detected_app_has_no_platform() -> None:
+    chrome_os = {**fake_graph.detected_app(1), "platform": "chromeOS"}
+    (event,) = records.intune_events("detectedApps", detected=[chrome_os])
+    assert "platform" not in fields_of("mdm:intune:app", event)
+
+
+def test_an_android_work_profile_detected_app_is_android() -> None:
+    work_profile = {**fake_graph.detected_app(1), "platform": "androidWorkProfile"}
+    (event,) = records.intune_events("detectedApps", detected=[work_profile])
+    assert fields_of("mdm:intune:app", event)["platform"] == "android"
+
+
+def test_each_app_type_gives_the_version_where_graph_keeps_it() -> None:
+    # androidLobApp (versionName), iosLobApp (versionNumber), managedAndroidStoreApp (version),
+    # iosStoreApp (no version at all).
+    apps = [fake_graph.mobile_app(n) for n in (2, 3, 1, 4)]
+    events = records.intune_events("mobileApps", apps=apps)
+    versions = [fields_of("mdm:intune:app", e).get("app_version") for e in events]
+    assert versions == ["2.2.1", "5.3", "3.1.0", None]
+
+
+def test_a_managed_google_play_app_listed_by_graph_beta_is_an_android_app_with_its_package() -> None:
+    events = records.intune_events("mobileApps", store_apps=[fake_graph.store_app(1)])
+    (event,) = [e for e in events if e["mobile_ingress"].get("graph_version") == "beta"]
+    found = fields_of("mdm:intune:app", event)
+    assert (found["app_id"], found["platform"]) == ("com.contoso.play1", "android")
+    assert found["app_kind"] == "mobileApp"  # the managed-apps builder reads it with the others
+
+
+def test_a_jamf_device_gives_the_wifi_mac_of_its_hardware_section_in_lower_case() -> None:
+    (event,) = records.jamf_events([fake_jamf.device(1)])
+    assert event["hardware"]["wifiMacAddress"] == "F0:18:98:00:00:01"
+    assert fields_of("mdm:jamf:mobiledevice", event)["mac"] == "f0:18:98:00:00:01"
+
+
+def test_an_android_management_api_device_gives_its_wifi_mac() -> None:
+    (event,) = records.amapi_device_events([fake_google.device(1)])
+    assert fields_of("mdm:amapi:device", event)["mac"] == "3c:28:6d:00:00:01"
+
+
+def test_an_intune_device_gives_its_wifi_mac_in_lower_case_without_separators() -> None:
+    # Intune writes twelve hex digits; no mapping construct inserts the colons (docs/inputs.md).
+    (event,) = records.intune_events("managedDevices", devices=[fake_graph.managed_device(1)])
+    assert fields_of("mdm:intune:device", event)["mac"] == "a4c3f0000001"
+
+
+def test_a_device_without_a_wifi_mac_gives_no_mac() -> None:
+    device = fake_google.device(1)
+    del device["networkInfo"]  # the policy does not enable networkInfo reporting
+    (event,) = records.amapi_device_events([device])
+    assert "mac" not in fields_of("mdm:amapi:device", event)
+
+
+@pytest.mark.parametrize(("kind", "platform"), [("iPhone", "ios"), ("iPad", "ios"), ("AppleTV", None)])
+def test_jamf_iphones_and_ipads_are_ios_and_apple_tvs_are_not(kind: str, platform: str | None) -> None:
+    (event,) = records.jamf_events([fake_jamf.device(1, kind=kind)])
+    assert fields_of("mdm:jamf:mobiledevice", event).get("platform") == platform
+
+
+@pytest.mark.parametrize("device_type", ["watchOS", "visionOS"])
+def test_jamf_watches_and_vision_devices_are_not_ios(device_type: str) -> None:
+    (event,) = records.jamf_events([fake_jamf.device(1)])
+    assert fields_of("mdm:jamf:mobiledevice", {**event, "deviceType": device_type}).get("platform") is None
+
+
 # ------------------------------------------------------------------------------- timestamps
 
 
@@ -227,7 +310,8 @@ def test_each_record_takes_its_time_from_the_field_its_input_uses(sourcetype: st
         assert isinstance(meta, dict)
         expected = resolve(record, TIME_OF_KIND[str(meta["kind"])])
         assert expected is not None
-        assert fields(sourcetype, index)["_time"] == expected
+        # as the props' TIME_FORMAT reads it (whole seconds where it stops at the seconds)
+        assert fields(sourcetype, index)["_time"] == props_time(expected, mappings()[sourcetype].timestamp)
 
 
 def test_a_device_that_never_reported_takes_its_collection_time() -> None:
@@ -273,9 +357,9 @@ def test_malformed_usage_log_records_are_skipped_counted_and_the_good_ones_kept(
     for number, (_, reason) in enumerate(MALFORMED, start=3):
         assert any(m.startswith(f"{path}:{number}: skipped: {reason}") for m in kept), (number, reason, kept)
     assert (
-        f"raw mdm:amapi:usagelog {path}: {len(lines)} lines, 4 detection events, 1 CIM only, 5 skipped" in err
+        f"raw mdm:amapi:usagelog {path}: {len(lines)} lines, 3 detection events, 2 CIM only, 5 skipped" in err
     )
-    assert len(normalized(lookups, f"mdm:amapi:usagelog={path}")) == 4
+    assert len(normalized(lookups, f"mdm:amapi:usagelog={path}")) == 3
 
 
 def test_a_malformed_inventory_record_is_skipped_and_counted(
@@ -329,14 +413,15 @@ def twin(file_size: int | None) -> list[dict[str, object]]:
     if file_size is not None:
         file_create["file_size"] = file_size
     common = {"platform": "android", "device_id": DEVICE, "user": USER}
+    # The DNS lookup is no retrieval: it names the connection's destination. Times as props read
+    # them, to the whole second.
     return [
-        {"_time": "2026-11-28T07:50:01.101Z", "activity": "retrieval", **common, "app_id": APP,
-         "event_id": "1001", "dest": "payload.example.net", "dest_ip": "203.0.113.7"},
-        {"_time": "2026-11-28T07:51:00.100Z", "activity": "retrieval", **common, "app_id": APP,
-         "event_id": "1000", "dest": "203.0.113.7", "dest_ip": "203.0.113.7", "dest_port": 443},
-        {"_time": "2026-11-28T07:52:02.102Z", "activity": "state", **common, "event_id": "1002",
+        {"_time": "2026-11-28T07:51:00Z", "activity": "retrieval", **common, "app_id": APP,
+         "event_id": "1000", "dest": "payload.example.net", "dest_corroborated": "true",
+         "dest_ip": "203.0.113.7", "dest_port": 443},
+        {"_time": "2026-11-28T07:52:02Z", "activity": "state", **common, "event_id": "1002",
          "device_locked": True},
-        {"_time": "2026-11-28T07:53:03.103Z", "activity": "state", **common, "event_id": "1003",
+        {"_time": "2026-11-28T07:53:03Z", "activity": "state", **common, "event_id": "1003",
          "device_locked": False},
         file_create,
     ]  # fmt: skip
@@ -376,8 +461,8 @@ def test_a_usage_log_retrieval_and_an_edr_file_create_give_the_finding_of_their_
     assert len(expected) == 1 and found == expected
     finding = found[0]
     assert (finding["analytic_id"], finding["device_id"], finding["app_id"]) == ("AN1848", DEVICE, APP)
-    # The latest retrieval before the file: the connection (the DNS lookup ranks the same, earlier).
-    assert finding["dest"] == "203.0.113.7"
+    # The connection, named by the DNS lookup that returned its address.
+    assert (finding["dest"], finding["dest_ip"]) == ("payload.example.net", "203.0.113.7")
 
 
 def test_without_bytes_the_staged_files_size_must_pass_the_threshold(

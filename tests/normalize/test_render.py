@@ -213,7 +213,17 @@ def test_the_join_macro_reads_the_fields_props_write() -> None:
     definition = macros()[r.JOIN_MACRO]
     used = set(re.findall(r"mobile_ingress_join_[a-z_]+", definition)) - {r.JOIN_KEY}
     assert used and used <= written
-    assert macros()[r.JOIN_SOURCES_MACRO] == f"({r.JOIN_SOURCE}=*)"
+    assert macros()[r.JOIN_SOURCES_MACRO] == f"({r.JOIN_SOURCE}=* OR {r.ASOF_SOURCE}=*)"
+
+
+def test_the_asof_join_macro_reads_the_fields_props_write() -> None:
+    written: set[str] = set()
+    for stanza in props().values():
+        written |= {k[len("EVAL-") :] for k in stanza if k.startswith("EVAL-")}
+    definition = macros()[r.ASOF_MACRO]
+    assert {r.ASOF_TARGET, r.ASOF_SOURCE, r.ASOF_VALUE} <= written
+    used = set(re.findall(r"mobile_ingress_asof_[a-z_]+", definition))
+    assert {r.ASOF_TARGET, r.ASOF_SOURCE, r.ASOF_VALUE} <= used
 
 
 def test_the_join_macro_expands_the_key_before_eventstats() -> None:
@@ -222,8 +232,9 @@ def test_the_join_macro_expands_the_key_before_eventstats() -> None:
     assert steps[2].endswith(f"BY {r.JOIN_KEY}")
 
 
-def test_the_normalize_macro_is_the_contract_fields_then_the_join() -> None:
-    assert macros()[r.NORMALIZE_MACRO] == f"`{r.CONTRACT_MACRO}` | `{r.JOIN_MACRO}`"
+def test_the_normalize_macro_is_the_contract_fields_then_the_joins() -> None:
+    # the as-of join first: its sources (no activity) leave with the flow join's `where`
+    assert macros()[r.NORMALIZE_MACRO] == f"`{r.CONTRACT_MACRO}` | `{r.ASOF_MACRO}` | `{r.JOIN_MACRO}`"
 
 
 def _correlation_searches() -> list[str]:

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
 from ..engine.detector import Detector
 from ..engine.errors import OrderViolation
@@ -114,6 +114,29 @@ class Inputs:
         return [events(path, label) for path, label in self.files]
 
 
+class MessageFile:
+    """`--messages FILE`: every message of the run, written as it is noted (the report itself
+    keeps the first MAX_MESSAGES for the summary, so memory stays bounded)."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+
+    def attach(self, detector: Detector) -> None:
+        """Start the file over for this detector's run and copy each message it notes."""
+        self.handle.seek(0)
+        self.handle.truncate()
+        report = detector.report
+        for message in report.messages:  # noted before this call (lookup warnings)
+            self.handle.write(message + "\n")
+        keep = report.note
+
+        def note(message: str) -> None:
+            self.handle.write(message + "\n")
+            keep(message)
+
+        report.note = note  # type: ignore[method-assign]  # this run's report only
+
+
 def correlate(
     inputs: Inputs,
     settings: Settings,
@@ -121,12 +144,15 @@ def correlate(
     order: str,
     with_suppressed: bool,
     tick: Callable[[], None] = lambda: None,
+    messages: MessageFile | None = None,
 ) -> tuple[Detector, list[Finding], list[Finding]]:
     """Run the detection. `auto` streams the inputs merged by time, ascending then descending,
     and falls back to correlating everything at once when the input is in neither order."""
     attempts = [Order(order)] if order != "auto" else [Order.ASC, Order.DESC, Order.ANY]
     for attempt in attempts:
         detector = Detector(settings, lookups, attempt, with_suppressed)
+        if messages is not None:
+            messages.attach(detector)
         streams = inputs.event_streams(detector, tick)
         if attempt == Order.ANY or len(streams) == 1:  # one input needs no merge
             merged: Iterator[Event] = (e for stream in streams for e in stream)
@@ -140,7 +166,7 @@ def correlate(
                 raise
             continue
         except FastReaderMismatch:  # DuckDB and the file disagree: the reader now reads plainly
-            return correlate(inputs, settings, lookups, order, with_suppressed, tick)
+            return correlate(inputs, settings, lookups, order, with_suppressed, tick, messages)
         findings, suppressed = detector.finish()
         return detector, findings, suppressed
     raise AssertionError("unreachable: the last attempt either returns or raises")

@@ -2,7 +2,13 @@
 
 mobile-ingress detect [--lookups DIR] [--set NAME=VALUE]... [--raw SOURCETYPE=INPUT]...
                       [--format ndjson|csv|table] [--output FILE] [--suppressed] [INPUT...]
+mobile-ingress normalize [--lookups DIR] --raw SOURCETYPE=INPUT... [INPUT...]
 mobile-ingress simulate --devices N --hours H --seed S --out DIR [--order asc|desc|shuffled]
+
+`normalize` writes the events the engine would read (contract fields, the mappings' joins applied)
+as NDJSON, with the same skips and messages as `detect`. Device attribution (DHCP leases to the
+MDMs' Wi-Fi MACs) is not applied yet: a network retrieval keeps its src_ip unresolved, and takes a
+device only from a mobile_ingress_device_inventory row (--lookups), as detect does.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from typing import IO
 from .. import __version__
 from ..engine.errors import EngineError
 from . import evaluate as evaluate_cli
-from .detect import Inputs, UsageError, check_inputs, correlate, load_lookups, parse_settings
+from . import normalize_cmd
+from .detect import Inputs, MessageFile, UsageError, check_inputs, correlate, load_lookups, parse_settings
 from .output import summary_line, write_csv, write_ndjson, write_table
 from .raw import RawInputs, WithRaw
 
@@ -81,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--quiet", action="store_true", help="no progress, messages or summary")
 
+    normalize = commands.add_parser(
+        "normalize",
+        help="write the normalized events the engine reads (NDJSON), for checking a data source",
+        description=normalize_cmd.DESCRIPTION,
+    )
+    normalize_cmd.add_arguments(normalize, MESSAGES_SHOWN)
+
     evaluate = commands.add_parser("evaluate", help="precision and recall against a ground truth")
     evaluate_cli.add_arguments(evaluate)
 
@@ -138,9 +152,20 @@ def run_detect(args: argparse.Namespace) -> int:
         if args.fast:
             inputs.use_fast_reader(settings, lookups, args.suppressed)
         raw = RawInputs.open(args.raw, stack) if args.raw else None
+        messages = (
+            MessageFile(stack.enter_context(open(args.messages, "w", encoding="utf-8")))
+            if args.messages
+            else None
+        )
         with _progress(show_progress) as tick:
             detector, findings, suppressed = correlate(
-                WithRaw(inputs, raw) if raw else inputs, settings, lookups, args.order, args.suppressed, tick  # type: ignore[arg-type]
+                WithRaw(inputs, raw) if raw else inputs,  # type: ignore[arg-type]
+                settings,
+                lookups,
+                args.order,
+                args.suppressed,
+                tick,
+                messages,
             )
     rows = [f.to_dict() for f in findings]
     tuning = [f.to_dict() for f in suppressed]
@@ -157,9 +182,6 @@ def run_detect(args: argparse.Namespace) -> int:
             if tuning:
                 write_table(out, tuning, f"{len(tuning)} suppressed chains (tuning)")
     report = detector.report
-    if args.messages:
-        with open(args.messages, "w", encoding="utf-8") as handle:
-            handle.writelines(message + "\n" for message in report.messages)
     if not args.quiet:
         for message in report.messages[:MESSAGES_SHOWN]:
             print(message, file=sys.stderr)
@@ -178,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "detect":
             return run_detect(args)
+        if args.command == "normalize":
+            return normalize_cmd.run(args, MESSAGES_SHOWN)
         if args.command == "evaluate":
             return evaluate_cli.run(args)
         from ..simulate import cli as simulate_cli

@@ -6,8 +6,9 @@ object, no timestamp) is skipped, counted and reported with its file and line; t
 it go on. Detection events (with an `activity`) go to the detector, which validates them as any
 normalized event; CIM-only events (conn.log, http.log, EVE flow and http) are counted only.
 Joins (a files.log file takes the host and URL of the http.log request whose `resp_fuids` lists
-it; an EVE fileinfo those of the http event of its flow and transaction) read their source inputs
-once first. This is the whole Splunk path in one: props, then `mobile_ingress_normalize` (the
+it; an EVE fileinfo those of the http event of its flow and transaction; an Android connection the
+host name of the latest DNS lookup of its device and app that returned its address) read their
+source inputs once first. This is the whole Splunk path in one: props, then `mobile_ingress_normalize` (the
 contract names of vendor-owned sourcetypes, which Python computes directly, and the joins).
 """
 
@@ -27,7 +28,18 @@ from typing import IO, Callable, Protocol
 from ..engine.detector import Detector
 from ..engine.errors import EngineError
 from ..engine.events import Event
-from ..normalize import JoinIndex, Mapping, MappingError, Normalized, Skip, apply, load_mappings, parse_raw
+from ..normalize import (
+    AsofIndex,
+    JoinIndex,
+    Mapping,
+    MappingError,
+    Normalized,
+    Skip,
+    apply,
+    load_mappings,
+    parse_raw,
+)
+from ..normalize.executor import record_time
 from .detect import UsageError
 
 
@@ -56,6 +68,7 @@ class RawInputs:
 
     inputs: list[RawInput]
     joins: dict[str, JoinIndex] = field(default_factory=dict)  # target sourcetype -> its join index
+    asof: dict[str, AsofIndex] = field(default_factory=dict)  # target sourcetype -> its as-of index
     counts: dict[str, RawCounts] = field(default_factory=dict)  # by input label
     host: str = field(default_factory=socket.gethostname)
 
@@ -103,6 +116,18 @@ class RawInputs:
                     if record is not None and not isinstance(record, Skip):
                         index.add(record, self._splunk(item))
             self.joins[sourcetype] = index
+        for sourcetype in sorted({i.mapping.sourcetype for i in self.inputs if i.mapping.asof_join}):
+            mapping = mappings[sourcetype]
+            assert mapping.asof_join is not None
+            asof = AsofIndex(mapping.asof_join)
+            for item in self.inputs:
+                if item.mapping.sourcetype != sourcetype:
+                    continue
+                for _, line in _lines(item.path, item.mapping.max_event_bytes):
+                    record = parse_raw(line, item.mapping) if line is not None else None
+                    if record is not None and not isinstance(record, Skip):
+                        asof.add(record, record_time(mapping, record))
+            self.asof[sourcetype] = asof
 
     def _splunk(self, item: RawInput) -> dict[str, str]:
         return {"host": self.host, "source": item.label}
@@ -114,6 +139,7 @@ class RawInputs:
     def normalized(self, item: RawInput) -> Iterator[tuple[int, Normalized | Skip]]:
         """(line number, fields or why not) of each line of ITEM: the mapping, then its join."""
         join = self.joins.get(item.mapping.sourcetype)
+        asof = self.asof.get(item.mapping.sourcetype)
         splunk = self._splunk(item)
         for number, line in _lines(item.path, item.mapping.max_event_bytes):
             if line is None:
@@ -125,6 +151,8 @@ class RawInputs:
                 yield number, record
                 continue
             result = apply(item.mapping, record, splunk)
+            if asof is not None and not isinstance(result, Skip):
+                asof.fill(result, record)
             if join is not None and not isinstance(result, Skip):
                 join.fill(result, record)
             yield number, result

@@ -4,12 +4,13 @@ by tools/render_normalization.py, so Splunk and the command line give the same f
 
 from __future__ import annotations
 
-from .executor import JoinIndex, Normalized, Skip, apply, normalize_line, parse_raw
+from .executor import AsofIndex, JoinIndex, Normalized, Skip, apply, normalize_line, parse_raw
 from .loader import MAPPINGS, load_mapping, load_mappings
 from .model import Mapping, MappingError
 
 __all__ = [
     "MAPPINGS",
+    "AsofIndex",
     "JoinIndex",
     "Mapping",
     "MappingError",

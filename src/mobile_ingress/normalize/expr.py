@@ -51,6 +51,7 @@ class Func(str, Enum):
     COUNT = "count"
     LENGTH = "length"
     ADD = "add"
+    MAX = "max"  # the larger of two numbers, either may be absent
 
 
 UNARY = frozenset({Func.LOWER, Func.BASENAME, Func.TONUMBER, Func.FIRST, Func.COUNT, Func.LENGTH})
@@ -108,10 +109,10 @@ class Map:
 
 @dataclass(frozen=True)
 class Switch:
-    """Like Map, with an expression per case."""
+    """Like Map, with an expression per case; a case of None gives no value (SPL `null()`)."""
 
     on: Expr
-    cases: tuple[tuple[str, Expr], ...]
+    cases: tuple[tuple[str, Expr | None], ...]
     default: Expr | None
 
 
@@ -245,7 +246,7 @@ def evaluate(expr: Expr, record: Mapping[str, object], splunk: Mapping[str, str]
         key = text(evaluate(expr.on, record, splunk))
         for match, branch in expr.cases:
             if key == match:
-                return evaluate(branch, record, splunk)
+                return None if branch is None else evaluate(branch, record, splunk)
         return evaluate(expr.default, record, splunk) if expr.default is not None else None
     return _call(expr, record, splunk)
 
@@ -273,6 +274,9 @@ def _call(expr: Call, record: Mapping[str, object], splunk: Mapping[str, str] | 
         if any(n is None for n in numbers):
             return None
         return sum(n for n in numbers if n is not None)
+    if func == Func.MAX:
+        present = [n for n in (number(v) for v in values) if n is not None]
+        return max(present) if present else None
     if func == Func.TONUMBER:
         return number(values[0])
     single = text(values[0])
@@ -302,7 +306,8 @@ def fields_read(expr: Expr) -> Iterator[str]:
     elif isinstance(expr, Switch):
         yield from fields_read(expr.on)
         for _, branch in expr.cases:
-            yield from fields_read(branch)
+            if branch is not None:
+                yield from fields_read(branch)
         if expr.default is not None:
             yield from fields_read(expr.default)
 
@@ -350,7 +355,7 @@ def to_spl(expr: Expr) -> str:
         default = None if expr.default is None else spl_string(expr.default)
         return _spl_case(to_spl(expr.of), values, default)
     if isinstance(expr, Switch):
-        cases = [(k, to_spl(e)) for k, e in expr.cases]
+        cases = [(k, "null()" if e is None else to_spl(e)) for k, e in expr.cases]
         return _spl_case(to_spl(expr.on), cases, None if expr.default is None else to_spl(expr.default))
     args = [to_spl(a) for a in expr.args]
     func = expr.func
@@ -360,6 +365,11 @@ def to_spl(expr: Expr) -> str:
         return " . ".join(args)
     if func == Func.ADD:
         return " + ".join(f"tonumber({a})" for a in args)
+    if func == Func.MAX:
+        # if() and coalesce() only, whose null handling the reference documents: a comparison
+        # with a null is not true, so an absent side falls through to the other.
+        a, b = (f"tonumber({x})" for x in args)
+        return f"coalesce(if({a} >= {b}, {a}, {b}), {a}, {b})"
     if func == Func.FIRST:
         return f"mvindex({args[0]}, 0)"
     if func == Func.COUNT:

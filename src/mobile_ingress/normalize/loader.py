@@ -29,6 +29,8 @@ from .expr import (
     is_multivalue,
 )
 from .model import (
+    AlternativeTime,
+    AsofJoin,
     CimEventtype,
     FieldClass,
     Join,
@@ -58,6 +60,7 @@ _TOP_KEYS = {
     "join",
     "cim",
     "cim_owner",
+    "asof_join",
 }
 _REQUIRED_TOP = ("sourcetype", "title", "origin", "onboarding", "timestamp", "fields")
 
@@ -170,8 +173,10 @@ def parse_expr(value: object, where: _Where) -> Expr:
         cases = spec["cases"]
         if not isinstance(cases, MappingABC) or not cases:
             raise (inner / "cases").error("expected a non-empty mapping of value: expression")
+        # A case of null gives no value (a files.log certificate is no retrieval).
         branches = tuple(
-            (_key_text(k, inner / "cases"), parse_expr(e, inner / "cases" / str(k))) for k, e in cases.items()
+            (_key_text(k, inner / "cases"), None if e is None else parse_expr(e, inner / "cases" / str(k)))
+            for k, e in cases.items()
         )
         fallback = parse_expr(spec["default"], inner / "default") if "default" in spec else None
         return Switch(parse_expr(spec["of"], inner / "of"), branches, fallback)
@@ -181,6 +186,8 @@ def parse_expr(value: object, where: _Where) -> Expr:
     else:
         if not isinstance(arg, list) or len(arg) < 2:
             raise inner.error(f"{op} takes a list of at least two expressions")
+        if func == Func.MAX and len(arg) != 2:
+            raise inner.error("max takes a list of two expressions")
         args = tuple(parse_expr(a, inner / i) for i, a in enumerate(arg))
     for index, sub in enumerate(args):
         if isinstance(sub, (Field, Raw)) and is_multivalue(sub) and func not in MULTIVALUE:
@@ -209,7 +216,8 @@ def _check_multivalue(expr: Expr, where: _Where) -> None:
         _check_multivalue(expr.of if isinstance(expr, Map) else expr.on, where)
     if isinstance(expr, Switch):
         for _, branch in expr.cases:
-            _check_multivalue(branch, where)
+            if branch is not None:
+                _check_multivalue(branch, where)
         if expr.default is not None:
             _check_multivalue(expr.default, where)
     if isinstance(expr, IfPresent):
@@ -237,7 +245,10 @@ def load_mapping(path: Path) -> Mapping:
         raise where.error(f"the file of sourcetype {sourcetype!r} must be named {expected}")
 
     ts = _dict(
-        spec["timestamp"], where / "timestamp", {"field", "format", "time_format"}, ("field", "format")
+        spec["timestamp"],
+        where / "timestamp",
+        {"field", "format", "time_format", "alternative"},
+        ("field", "format"),
     )
     try:
         time_kind = TimeFormat(ts["format"])
@@ -256,7 +267,10 @@ def load_mapping(path: Path) -> Mapping:
     names = tuple(_field_name(f, where / "timestamp" / "field" / i) for i, f in enumerate(stamp_fields))
     if any("{}" in name for name in names):
         raise (where / "timestamp" / "field").error("a timestamp field cannot be multivalue")
-    timestamp = Timestamp(names[0], time_kind, time_format, names[1:])
+    alternative = (
+        _alternative(ts["alternative"], where / "timestamp" / "alternative") if "alternative" in ts else None
+    )
+    timestamp = Timestamp(names[0], time_kind, time_format, names[1:], alternative)
 
     max_bytes = spec.get("max_event_bytes", DEFAULT_MAX_EVENT_BYTES)
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or not 1000 <= max_bytes <= 10_000_000:
@@ -282,6 +296,7 @@ def load_mapping(path: Path) -> Mapping:
 
     names = {o.name for o in outputs}
     join = _join(spec["join"], where / "join", names) if "join" in spec else None
+    asof = _asof_join(spec["asof_join"], where / "asof_join", names) if "asof_join" in spec else None
     cim = tuple(_cim(item, where / "cim" / i) for i, item in enumerate(spec.get("cim") or []))
     cim_owner = _str(spec["cim_owner"], where / "cim_owner").strip() if "cim_owner" in spec else None
     if cim_owner is not None and cim:
@@ -300,6 +315,73 @@ def load_mapping(path: Path) -> Mapping:
         join=join,
         cim=cim,
         cim_owner=cim_owner,
+        asof_join=asof,
+    )
+
+
+def _alternative(value: object, where: _Where) -> AlternativeTime:
+    spec = _dict(value, where, {"format", "time_format", "when"}, ("format", "time_format", "when"))
+    try:
+        kind = TimeFormat(spec["format"])
+    except ValueError:
+        raise (where / "format").error(
+            f"{spec['format']!r} is not one of {', '.join(f.value for f in TimeFormat)}"
+        ) from None
+    return AlternativeTime(
+        kind, _str(spec["time_format"], where / "time_format"), _str(spec["when"], where / "when")
+    )
+
+
+def _key_parts(value: object, where: _Where, last_may_be_multivalue: bool) -> tuple[Expr, ...]:
+    if not isinstance(value, list) or not value:
+        raise where.error("expected a non-empty list of expressions (joined with |)")
+    parts = tuple(parse_expr(v, where / i) for i, v in enumerate(value))
+    for index, part in enumerate(parts):
+        if (
+            last_may_be_multivalue
+            and index == len(parts) - 1
+            and isinstance(part, Field)
+            and is_multivalue(part)
+        ):
+            continue
+        _check_multivalue(part, where / index)
+        if isinstance(part, (Field, Raw)) and is_multivalue(part):
+            raise (where / index).error(f"{part.name!r} is multivalue: only the last source part may be")
+    return parts
+
+
+def _asof_join(value: object, where: _Where, names: set[str]) -> AsofJoin:
+    spec = _dict(
+        value, where, {"namespace", "key", "from", "fill", "mark"}, ("namespace", "key", "from", "fill")
+    )
+    namespace = _str(spec["namespace"], where / "namespace")
+    if not NAMESPACE.match(namespace):
+        raise (where / "namespace").error("lowercase letters and digits only")
+    if "activity" not in names:
+        raise where.error("only a mapping that yields an activity can join")
+    source = _dict(spec["from"], where / "from", {"where", "key", "value"}, ("where", "key", "value"))
+    key = _key_parts(spec["key"], where / "key", last_may_be_multivalue=False)
+    source_key = _key_parts(source["key"], where / "from" / "key", last_may_be_multivalue=True)
+    if len(key) != len(source_key):
+        raise (where / "from" / "key").error(f"has {len(source_key)} parts, the key {len(key)}")
+    fill = spec["fill"]
+    if not isinstance(fill, str) or not OUTPUT_NAME.match(fill):
+        raise (where / "fill").error("expected one output field name")
+    marks = spec.get("mark") or {}
+    mark = _dict(marks, where / "mark", set(marks) if isinstance(marks, MappingABC) else set())
+    for name in mark:
+        if not isinstance(name, str) or not OUTPUT_NAME.match(name):
+            raise (where / "mark").error(f"{name!r} is not an output field name")
+    value_expr = parse_expr(source["value"], where / "from" / "value")
+    _check_multivalue(value_expr, where / "from" / "value")
+    return AsofJoin(
+        namespace=namespace,
+        key=key,
+        where=_where_terms(source["where"], where / "from" / "where"),
+        source_key=source_key,
+        value=value_expr,
+        fill=fill,
+        mark=tuple((str(k), _key_text(v, where / "mark" / str(k))) for k, v in mark.items()),
     )
 
 

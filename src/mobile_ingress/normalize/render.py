@@ -16,7 +16,16 @@ from collections.abc import Mapping as MappingABC
 from pathlib import Path
 
 from .expr import Const, Field, is_reserved, spl_field, spl_string, to_spl
-from .model import CONTRACT_FIELDS, NAMESPACE_PREFIX, FieldClass, Join, JoinSource, Mapping, Output
+from .model import (
+    CONTRACT_FIELDS,
+    NAMESPACE_PREFIX,
+    AsofJoin,
+    FieldClass,
+    Join,
+    JoinSource,
+    Mapping,
+    Output,
+)
 
 HEADER = (
     "# rendered by tools/render_normalization.py from src/mobile_ingress/normalize/mappings — do not edit"
@@ -29,6 +38,11 @@ JOIN_MACRO = "mobile_ingress_flow_join"
 JOIN_SOURCES_MACRO = "mobile_ingress_flow_join_sources"
 CONTRACT_MACRO = "mobile_ingress_contract_fields"
 NORMALIZE_MACRO = "mobile_ingress_normalize"
+ASOF_MACRO = "mobile_ingress_asof_join"
+ASOF_TARGET = "mobile_ingress_asof_target"
+ASOF_SOURCE = "mobile_ingress_asof_source"
+ASOF_VALUE = "mobile_ingress_asof_value"
+ASOF_KEY = "mobile_ingress_asof_key"
 JOIN_TARGET = "mobile_ingress_join_target"
 JOIN_SOURCE = "mobile_ingress_join_source"
 JOIN_KEY = "mobile_ingress_join_key"
@@ -79,9 +93,45 @@ def props_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list
         ("TIME_FORMAT", stamp.time_format),
         ("MAX_TIMESTAMP_LOOKAHEAD", "40"),
     ]
+    if not stamp.reads_zone:
+        # A TIME_FORMAT without a zone (the one that reads any number of fraction digits) takes
+        # the zone from TZ: these sources write UTC only (props.conf.spec, TZ).
+        settings.append(("TZ", "UTC"))
     settings += _vendor_settings(mapping) if mapping.cim_owner is not None else _own_settings(mapping)
     settings += _join_settings(mapping, mappings)
+    settings += _asof_settings(mapping)
     return settings
+
+
+def _asof_parts(namespace: str, parts: tuple[object, ...]) -> str:
+    """`"ns:" . p1 . "|" . p2 ...`: null when any part is (SPL `.` with a null is null)."""
+    pieces = [to_spl(part) for part in parts]  # type: ignore[arg-type]
+    return f"{spl_string(namespace + ':')} . " + ' . "|" . '.join(pieces)
+
+
+def asof_source_key_spl(join: AsofJoin) -> str:
+    """The source's keys: with a multivalue last part, one per value (mvmap, the field's name
+    standing for each value, as for the flow join's multivalue key)."""
+    keyed = _asof_parts(join.namespace, join.source_key)
+    if join.multivalue:
+        return f"mvmap({to_spl(join.source_key[-1])}, {keyed})"
+    return keyed
+
+
+def _asof_settings(mapping: Mapping) -> list[tuple[str, str]]:
+    join = mapping.asof_join
+    activity = mapping.output("activity")
+    if join is None or activity is None:
+        return []
+    condition = _where_spl(join.where)
+    return [
+        (
+            f"EVAL-{ASOF_TARGET}",
+            f"if(isnotnull({to_spl(activity.expr)}), {_asof_parts(join.namespace, join.key)}, null())",
+        ),
+        (f"EVAL-{ASOF_SOURCE}", f"if({condition}, {asof_source_key_spl(join)}, null())"),
+        (f"EVAL-{ASOF_VALUE}", f"if({condition}, {to_spl(join.value)}, null())"),
+    ]
 
 
 def _own_settings(mapping: Mapping) -> list[tuple[str, str]]:
@@ -227,6 +277,47 @@ def join_macro(mappings: MappingABC[str, Mapping]) -> str:
     )
 
 
+def asof_joins(mappings: MappingABC[str, Mapping]) -> list[AsofJoin]:
+    return [m.asof_join for _, m in sorted(mappings.items()) if m.asof_join is not None]
+
+
+def asof_macro(mappings: MappingABC[str, Mapping]) -> str:
+    """The SPL twin of AsofIndex: each key's (time in ms, value) pairs of its sources, sorted as
+    text (`values`), and for a detection event the last pair at or before it.
+
+    Every event gets a key (a placeholder when it has none) so `mvexpand` keeps it; the sources
+    (no activity) leave the results with the flow join's `where isnotnull(activity)`. Times are
+    `round(_time * 1000)`: 13 digits from 2001 to 2286, so text order is time order."""
+    joins = asof_joins(mappings)
+    if not joins:
+        return "search *"
+    fills = sorted({j.fill for j in joins})
+    if len(fills) != 1:
+        raise ValueError("the as-of joins must fill one field")  # the loader's mappings fill dest
+    fill = fills[0]
+    marks: dict[str, str] = {}
+    for join in joins:
+        marks.update(dict(join.mark))
+    pair = "mobile_ingress_asof_pair"
+    pairs = "mobile_ingress_asof_pairs"
+    found = "mobile_ingress_asof_found"
+    before = (
+        f'mvmap({pairs}, if(tonumber(mvindex(split({pairs}, "|"), 0)) <= round(_time * 1000),'
+        f" {pairs}, null()))"
+    )
+    sets = [f'{fill}=if(isnotnull({found}), mvindex(split({found}, "|"), 1), {fill})']
+    sets += [f"{name}=if(isnotnull({found}), {spl_string(value)}, {name})" for name, value in marks.items()]
+    return (
+        f"eval {ASOF_KEY}=coalesce({ASOF_TARGET}, {ASOF_SOURCE}, {spl_string(NO_JOIN_KEY)})"
+        f" | mvexpand {ASOF_KEY}"
+        f' | eval {pair}=if(isnotnull({ASOF_VALUE}), round(_time * 1000) . "|" . {ASOF_VALUE}, null())'
+        f" | eventstats values({pair}) AS {pairs} BY {ASOF_KEY}"
+        f" | eval {found}=if(isnotnull({ASOF_TARGET}), mvindex({before}, -1), null())"
+        f" | eval {', '.join(sets)}"
+        " | fields - mobile_ingress_asof*"
+    )
+
+
 def contract_field_names(mappings: MappingABC[str, Mapping]) -> list[str]:
     """The contract fields any vendor-owned mapping outputs, in contract order."""
     owned = vendor_owned(mappings)
@@ -257,6 +348,14 @@ def render_macros_section(mappings: MappingABC[str, Mapping]) -> str:
     for m in vendor_owned(mappings):
         by_owner.setdefault(str(m.cim_owner), []).append(m.sourcetype)
     owners = "; ".join(f"{owner}: {', '.join(sts)}" for owner, sts in by_owner.items())
+    asof_described = (
+        "; ".join(
+            f"{m.sourcetype} takes {m.asof_join.fill} from its {_where_text(m.asof_join.where)} events"
+            for _, m in sorted(mappings.items())
+            if m.asof_join is not None
+        )
+        or "none"
+    )
     return "\n".join(
         [
             MACROS_BEGIN,
@@ -266,7 +365,7 @@ def render_macros_section(mappings: MappingABC[str, Mapping]) -> str:
             "# `mobile-ingress --raw` does the same in Python.",
             "",
             f"[{JOIN_SOURCES_MACRO}]",
-            f"definition = ({JOIN_SOURCE}=*)",
+            f"definition = {sources_macro(mappings)}",
             "description = The events a join reads (they carry no activity): the correlation searches"
             " add them to the base search so the join can see them.",
             "",
@@ -275,18 +374,34 @@ def render_macros_section(mappings: MappingABC[str, Mapping]) -> str:
             "description = Gives the events of vendor-owned sourcetypes their contract fields from the"
             f" mobile_ingress_* fields of this app's props ({owners}).",
             "",
+            f"[{ASOF_MACRO}]",
+            f"definition = {asof_macro(mappings)}",
+            "description = Names the destination of detection events from the latest earlier event"
+            f" that answered for their address: {asof_described}.",
+            "",
             f"[{JOIN_MACRO}]",
             f"definition = {join_macro(mappings)}",
             "description = Fills the detection events' fields from the events of the same transfer:"
             f" {described}.",
             "",
             f"[{NORMALIZE_MACRO}]",
-            f"definition = `{CONTRACT_MACRO}` | `{JOIN_MACRO}`",
+            f"definition = `{CONTRACT_MACRO}` | `{ASOF_MACRO}` | `{JOIN_MACRO}`",
             "description = Everything after the base search that turns raw events into contract events:"
             " the contract fields of vendor-owned sourcetypes, then the joins.",
             MACROS_END,
         ]
     )
+
+
+def sources_macro(mappings: MappingABC[str, Mapping]) -> str:
+    terms = [f"{JOIN_SOURCE}=*"]
+    if asof_joins(mappings):
+        terms.append(f"{ASOF_SOURCE}=*")
+    return "(" + " OR ".join(terms) + ")"
+
+
+def _where_text(terms: Iterable[tuple[str, str]]) -> str:
+    return " and ".join(f"{k}={v}" for k, v in terms)
 
 
 def splice(current: str, begin: str, end: str, section: str, where_missing: str) -> str:
@@ -353,7 +468,7 @@ def _vendor_overview(mappings: MappingABC[str, Mapping]) -> list[str]:
         " `TIME_FORMAT`). For a setting both give, the app whose folder name sorts first in ASCII"
         " order wins (`Splunk_TA_bro` and `TA-Suricata` sort before `TA-mobile-ingress`), so the"
         " vendor's value applies, merged with this app's other settings, and the two must find the"
-        " same time. TA-Suricata, for one, sets `TIME_PREFIX = timestamp\":` and no `TIME_FORMAT`:"
+        ' same time. TA-Suricata, for one, sets `TIME_PREFIX = timestamp":` and no `TIME_FORMAT`:'
         " merged, its prefix ends before the value's opening quote, where this app's `TIME_FORMAT`"
         " then starts. Check `_time` against `timestamp` on indexed events, or put this app's"
         " `TIME_PREFIX` in its `local/props.conf` (a local directory wins over every app's"
@@ -363,6 +478,62 @@ def _vendor_overview(mappings: MappingABC[str, Mapping]) -> list[str]:
         " multivalue; set `KV_MODE = none` for it in this app's `local/props.conf` then.",
         "",
     ]
+
+
+def _tz_text(mapping: Mapping) -> str:
+    return "" if mapping.timestamp.reads_zone else ", `TZ = UTC`"
+
+
+def _fraction_text(mapping: Mapping) -> str:
+    if mapping.timestamp.reads_subseconds:
+        return ""
+    return (
+        " This format reads a time with 0, 3, 6 or 9 fraction digits alike, to the whole second;"
+        " `--raw` drops the fraction too, so both give the same `_time`."
+    )
+
+
+def _alternative_text(mapping: Mapping) -> list[str]:
+    alt = mapping.timestamp.alternative
+    if alt is None:
+        return []
+    stamp = mapping.timestamp
+    prefix = f'"{stamp.field.rsplit(".", 1)[-1]}"\\s*:\\s*' + ('"' if alt.format.value == "iso8601" else "")
+    settings = "\n".join(
+        [
+            "```ini",
+            "# local/props.conf of this app (a local directory wins over every app's default)",
+            f"[{mapping.sourcetype}]",
+            f"TIME_PREFIX = {prefix}",
+            f"TIME_FORMAT = {alt.time_format}",
+            "MAX_TIMESTAMP_LOOKAHEAD = 40",
+            "```",
+        ]
+    )
+    return [
+        f"The sensor can also write the time as {alt.format.value} ({alt.when}). `--raw` reads both"
+        " forms. One `TIME_FORMAT` cannot: it is one strptime format, and `%s` (epoch) and"
+        " `%Y-%m-%d...` (ISO 8601) read different text; leaving it unset for automatic recognition"
+        " does not help either, because the vendor add-on's own `TIME_FORMAT` for the sourcetype"
+        " sorts first and applies. For that form set:",
+        "",
+        settings,
+        "",
+    ]
+
+
+def _asof_text(join: AsofJoin) -> str:
+    key = ", ".join(f"`{to_spl(p)}`" for p in join.key)
+    source_key = ", ".join(f"`{to_spl(p)}`" for p in join.source_key)
+    marks = ", ".join(f"`{k}={v}`" for k, v in join.mark)
+    return (
+        f"As-of join: a detection event whose ({key}) equals the"
+        f" ({source_key}) of an event with {_where_text(join.where)} (one key per value of a"
+        f" multivalue part) gets `{join.fill}` = `{to_spl(join.value)}` from the latest such"
+        f" event at or before it (at equal times the greatest value), with {marks} (macro"
+        f" `{ASOF_MACRO}`). Splunk sees only the events of the search's time range; `--raw` sees"
+        " every event of the inputs."
+    )
 
 
 def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Iterable[str]) -> str:
@@ -384,9 +555,11 @@ def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Ite
             "",
             f"Timestamp: {' else '.join(f'`{name}`' for name in mapping.timestamp.fields)}"
             f" ({mapping.timestamp.format.value},"
-            f" `TIME_FORMAT = {mapping.timestamp.time_format}`). Events longer than {mapping.max_event_bytes}"
+            f" `TIME_FORMAT = {mapping.timestamp.time_format}`{_tz_text(mapping)})."
+            f"{_fraction_text(mapping)} Events longer than {mapping.max_event_bytes}"
             " bytes are truncated by Splunk and skipped by `--raw`.",
             "",
+            *_alternative_text(mapping),
         ]
         owned = mapping.cim_owner is not None
         if owned:
@@ -412,6 +585,8 @@ def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Ite
                 f" `{join.source.sourcetype}` event{' with ' + where if where else ''} {matches}"
                 f" equals its `{to_spl(join.key)}` (macro `{JOIN_MACRO}`).",
             ]
+        if mapping.asof_join is not None:
+            out += ["", _asof_text(mapping.asof_join)]
         for item in mapping.cim:
             gaps = "; ".join(f"`{name}`: {why}" for name, why in item.gaps)
             out += [
