@@ -64,6 +64,11 @@ def service_account_json(token_uri: str) -> str:
     )
 
 
+def wifi_mac(n: int) -> str:
+    """As the Android Management API writes it (its example: 7c:11:11:11:11:11)."""
+    return f"3c:28:6d:{n >> 16 & 0xFF:02x}:{n >> 8 & 0xFF:02x}:{n & 0xFF:02x}"
+
+
 def device(n: int, reported: str = "2026-11-20T11:22:33.456Z") -> dict[str, Any]:
     return {
         "name": f"{ENTERPRISE}/devices/3a{n:014x}",
@@ -78,7 +83,9 @@ def device(n: int, reported: str = "2026-11-20T11:22:33.456Z") -> dict[str, Any]
         "userName": f"{ENTERPRISE}/users/1{n:09d}",
         "hardwareInfo": {"brand": "google", "model": "Pixel 8", "serialNumber": f"SER{n:05d}"},
         "softwareInfo": {"androidVersion": "14", "securityPatchLevel": "2026-10-05"},
-        "networkInfo": {"imei": f"35{n:013d}", "wifiMacAddress": "02:00:00:00:00:02"},
+        # Reported when the policy sets statusReportingSettings.networkInfoEnabled; the DPC reads
+        # the hardware MAC (apps other than the device owner only ever see 02:00:00:00:00:00).
+        "networkInfo": {"imei": f"35{n:013d}", "wifiMacAddress": wifi_mac(n)},
         "applicationReports": [
             {
                 "packageName": "com.android.chrome",
@@ -93,7 +100,8 @@ def device(n: int, reported: str = "2026-11-20T11:22:33.456Z") -> dict[str, Any]
                 "versionName": "0.9",
                 "versionCode": 9,
                 "state": "INSTALLED",
-                "applicationSource": "UNSPECIFIED",
+                # A sideloaded app: its source is APPLICATION_SOURCE_UNSPECIFIED, the enum's zero
+                # value, which Google's JSON leaves out.
                 "displayName": "Helper",
             },
         ],

@@ -1,6 +1,8 @@
 """Jamf Pro stand-in: `POST /api/oauth/token` (client credentials), `POST /api/v1/auth/token`
-(Basic), `GET /api/v2/mobile-devices/detail` with section, page, page-size, sort=mobileDeviceId:asc
-and the RSQL filter `lastInventoryUpdateDate=gt="T"`, records shaped as Jamf documents them."""
+(Basic), `GET /api/v2/mobile-devices/detail` with section (only the requested sections are
+answered; GENERAL when none, as Jamf documents), page, page-size, sort=mobileDeviceId:asc and the
+RSQL filter `lastInventoryUpdateDate=gt="T"`; records shaped by Jamf's OpenAPI document (checked
+by tests/inputs/test_vendor_schemas.py)."""
 
 from __future__ import annotations
 
@@ -18,15 +20,48 @@ PASSWORD = "jamf-PASSWORD-5e6f7a8b"
 _FILTER = re.compile(r'^lastInventoryUpdateDate=gt="([^"]+)"$')
 
 
-def device(n: int, updated: str = "2026-11-20T10:00:00.000Z") -> dict[str, Any]:
-    """A MobileDeviceInventory record with the GENERAL, APPLICATIONS and SECURITY sections."""
-    return {
+# Jamf's MobileDeviceSection values and the record key each one fills (the OpenAPI document's
+# MobileDeviceInventory and its iOS/tvOS/watchOS variants; tests/data/vendor/jamf).
+SECTION_KEYS = {
+    "GENERAL": "general",
+    "HARDWARE": "hardware",
+    "USER_AND_LOCATION": "userAndLocation",
+    "PURCHASING": "purchasing",
+    "SECURITY": "security",
+    "APPLICATIONS": "applications",
+    "EBOOKS": "ebooks",
+    "NETWORK": "network",
+    "SERVICE_SUBSCRIPTIONS": "serviceSubscriptions",
+    "CERTIFICATES": "certificates",
+    "PROFILES": "profiles",
+    "USER_PROFILES": "userProfiles",
+    "PROVISIONING_PROFILES": "provisioningProfiles",
+    "SHARED_USERS": "sharedUsers",
+    "EXTENSION_ATTRIBUTES": "extensionAttributes",
+}
+# (deviceType, model, model identifier) by kind of device: an iPad is deviceType iOS in Jamf.
+MODELS = {
+    "iPhone": ("iOS", "iPhone 15", "iPhone15,4"),
+    "iPad": ("iOS", "iPad Air (5th generation)", "iPad13,16"),
+    "AppleTV": ("tvOS", "Apple TV 4K (3rd generation)", "AppleTV14,1"),
+}
+
+
+def wifi_mac(n: int) -> str:
+    """As Jamf writes it (the schema's example: C4:84:66:92:78:00): upper case, colons."""
+    return f"F0:18:98:{n >> 16 & 0xFF:02X}:{n >> 8 & 0xFF:02X}:{n & 0xFF:02X}"
+
+
+def device(n: int, updated: str = "2026-11-20T10:00:00.000Z", kind: str = "iPhone") -> dict[str, Any]:
+    """A MobileDeviceInventory record with the GENERAL, HARDWARE, APPLICATIONS and SECURITY sections
+    (tvOS has no SECURITY section), shaped by Jamf's OpenAPI document."""
+    device_type, model, identifier = MODELS[kind]
+    record: dict[str, Any] = {
         "mobileDeviceId": str(n),
-        "deviceType": "iOS",
+        "deviceType": device_type,
         "general": {
             "udid": f"00008101-{n:016X}",
-            "displayName": f"iPhone {n}",
-            "assetTag": None,
+            "displayName": f"{kind} {n}",
             "lastInventoryUpdateDate": updated,
             "osVersion": "17.5.1",
             "osBuild": "21F90",
@@ -36,13 +71,22 @@ def device(n: int, updated: str = "2026-11-20T10:00:00.000Z") -> dict[str, Any]:
             "deviceOwnershipType": "Institutional",
             "lastEnrolledDate": "2026-01-05T08:00:00.000Z",
         },
+        "hardware": {
+            "serialNumber": f"F4K{n:09d}",
+            "wifiMacAddress": wifi_mac(n),
+            "bluetoothMacAddress": f"F0:18:98:FF:{n >> 8 & 0xFF:02X}:{n & 0xFF:02X}",
+            "model": model,
+            "modelIdentifier": identifier,
+            "capacityMb": 122070,
+            "availableSpaceMb": 80112,
+        },
         "applications": [
             {
                 "identifier": "com.apple.mobilesafari",
                 "name": "Safari",
                 "version": "17.5",
                 "shortVersion": "17.5",
-                "managementStatus": "UNMANAGED",
+                "managementStatus": "Unmanaged",
                 "bundleSize": "0",
                 "dynamicSize": "0",
             },
@@ -51,7 +95,8 @@ def device(n: int, updated: str = "2026-11-20T10:00:00.000Z") -> dict[str, Any]:
                 "name": "Field App",
                 "version": "4.2.0",
                 "shortVersion": "4.2",
-                "managementStatus": "MANAGED",
+                # Jamf's schema writes `Managed` (its example); the builder compares in any case.
+                "managementStatus": "Managed",
                 "bundleSize": "48234496",
                 "dynamicSize": "1048576",
             },
@@ -66,6 +111,15 @@ def device(n: int, updated: str = "2026-11-20T10:00:00.000Z") -> dict[str, Any]:
             "activationLockEnabled": True,
         },
     }
+    if device_type == "tvOS":
+        del record["security"]  # a tvOS inventory has no security section
+    return record
+
+
+def sections_of(record: dict[str, Any], sections: list[str]) -> dict[str, Any]:
+    """The record as Jamf answers for SECTIONS: its ids and the requested sections only."""
+    keys = {"mobileDeviceId", "deviceType"} | {SECTION_KEYS[s] for s in sections}
+    return {k: v for k, v in record.items() if k in keys}
 
 
 class FakeJamf:
@@ -109,8 +163,9 @@ class FakeJamf:
             auth = request.headers.get("authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
                 return Answer(401, {"httpStatus": 401, "errors": [{"code": "INVALID_TOKEN"}]})
-            if sorted(request.query.get("section", [])) != ["APPLICATIONS", "GENERAL", "SECURITY"]:
-                return Answer(400, {"httpStatus": 400, "errors": [{"description": "sections"}]})
+            sections = request.query.get("section") or ["GENERAL"]
+            if any(s not in SECTION_KEYS for s in sections):
+                return Answer(400, {"httpStatus": 400, "errors": [{"description": "section"}]})
             page = int(request.arg("page", "0") or 0)
             size = int(request.arg("page-size", "100") or 100)
             selected = sorted(self.devices, key=lambda d: int(d["mobileDeviceId"]))
@@ -122,7 +177,6 @@ class FakeJamf:
                 # The fixtures write every time in one format, so text order is time order.
                 since = match.group(1)
                 selected = [d for d in selected if d["general"]["lastInventoryUpdateDate"] > since]
-            return Answer(
-                200, {"totalCount": len(selected), "results": selected[page * size : (page + 1) * size]}
-            )
+            results = [sections_of(d, sections) for d in selected[page * size : (page + 1) * size]]
+            return Answer(200, {"totalCount": len(selected), "results": results})
         return Answer(404, {"httpStatus": 404})

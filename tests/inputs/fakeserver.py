@@ -1,6 +1,9 @@
 """A local HTTP server on 127.0.0.1 for the provider stand-ins, with faults injected per request:
 a status (500, 503, 429 with or without Retry-After), a connection reset, a response slower than
-the client's timeout, a body that is not JSON, or the tokens issued so far revoked (401)."""
+the client's timeout, a body that is not JSON, the tokens issued so far revoked (401), a body
+trickled a few bytes at a time (each read well within the client's timeout, the whole far beyond
+it), or a body larger than any page. Every answer is kept (`answers`), so a test can check what
+the stand-in served against the vendor's specification."""
 
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ class Answer:
 class Fault:
     """Applied to the next request whose path contains MATCH (and method METHOD, if given)."""
 
-    kind: str  # "status", "reset", "slow", "malformed", "revoke"
+    kind: str  # "status", "reset", "slow", "malformed", "revoke", "trickle", "huge"
     match: str = ""
     status: int = 503
     retry_after: str | None = None
@@ -58,6 +61,11 @@ class Fault:
     method: str | None = None
     # Let this many matching requests through first (fault on the (AFTER+1)th).
     after: int = 0
+    # "trickle": bytes per write and the pause between writes; "huge": the body's size, and
+    # whether a Content-Length announces it (else the body ends when the connection closes).
+    chunk: int = 16
+    size: int = 0
+    length: bool = True
 
 
 class FakeServer:
@@ -65,6 +73,7 @@ class FakeServer:
         self.handler = handler
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
+        self.answers: list[tuple[Request, Answer]] = []
         self.on_revoke: Callable[[], None] = lambda: None
         self.lock = threading.Lock()
         server = self
@@ -99,19 +108,57 @@ class FakeServer:
                         time.sleep(fault.delay)
                     elif fault.kind == "status":
                         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-                        return self._send(Answer(fault.status, {"error": "injected"}, headers))
+                        return self._send(Answer(fault.status, {"error": "injected"}, headers), request)
                     elif fault.kind == "malformed":
                         answer = server.handler(request)
                         answer.raw = json.dumps(answer.body).encode()[:40]
-                        return self._send(answer)
+                        return self._send(answer, request)
                     elif fault.kind == "revoke":
                         server.on_revoke()
-                self._send(server.handler(request))
+                    elif fault.kind == "trickle":
+                        return self._trickle(server.handler(request), fault)
+                    elif fault.kind == "huge":
+                        return self._huge(fault)
+                self._send(server.handler(request), request)
 
             do_GET = do_POST = _handle
 
-            def _send(self, answer: Answer) -> None:
+            def _send(self, answer: Answer, request: Request) -> None:
+                with server.lock:
+                    server.answers.append((request, answer))
                 self.send_json(answer.status, answer.body, answer.headers, answer.raw)
+
+            def _trickle(self, answer: Answer, fault: Fault) -> None:
+                data = json.dumps(answer.body).encode()
+                self._head(answer.status, len(data))
+                try:
+                    for start in range(0, len(data), fault.chunk):
+                        self.wfile.write(data[start : start + fault.chunk])
+                        self.wfile.flush()
+                        time.sleep(fault.delay)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up, as it should
+
+            def _huge(self, fault: Fault) -> None:
+                self._head(200, fault.size if fault.length else None)
+                block = b" " * 65536
+                try:
+                    left = fault.size
+                    while left > 0:
+                        self.wfile.write(block[: min(left, len(block))])
+                        left -= len(block)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            def _head(self, status: int, length: int | None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                if length is None:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(length))
+                self.end_headers()
 
         self.server = local_server(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -46,6 +46,7 @@ class Harness:
     handler: Lines = field(default_factory=Lines)
     summaries: list[dict[str, Any]] = field(default_factory=list)
     clock: Callable[[], float] | None = None
+    run_budget: float | None = None
     counter: int = 0
 
     def context(self) -> RunContext:
@@ -65,6 +66,8 @@ class Harness:
         )
         if self.clock is not None:
             settings.clock = self.clock
+        if self.run_budget is not None:
+            settings.run_budget = self.run_budget
         return make_context(settings, logger)
 
     def run(self, streams_of: Callable[[RunContext], Sequence[SweepStream]]) -> dict[str, Any]:

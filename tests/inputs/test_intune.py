@@ -11,7 +11,7 @@ import pytest
 from mobile_ingress_inputs import intune, timeutil
 from mobile_ingress_inputs.errors import ConfigError
 
-from .fake_graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, audit_event
+from .fake_graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, assignment, audit_event, store_app
 from .fakeserver import Fault, serving
 from .support import Harness, without_meta
 
@@ -218,3 +218,61 @@ def test_one_failing_collection_does_not_stop_the_others(fake: FakeGraph) -> Non
     assert summary["streams"]["detectedApps"]["status"] == "failed"
     assert summary["streams"]["mobileApps"]["status"] == "ok" and summary["status"] == "partial"
     assert len(of(h, "mdm:intune:app", "mobileApp")) == 4
+
+
+# ---------------------------------------------------------------- Managed Google Play (beta)
+
+
+def test_managed_google_play_apps_are_read_from_graph_beta_with_assignments_and_categories(
+    fake: FakeGraph,
+) -> None:
+    fake.store_apps = [store_app(1), store_app(2)]
+    fake.assignments[fake.store_apps[0]["id"]] = [assignment(7)]
+    h = harness()
+    summary = run(h, fake, "mobileApps")
+    beta = [r for r in fake.server.requests if r.path.startswith("/beta/")]
+    assert [r.path for r in beta] == ["/beta/deviceAppManagement/mobileApps"]
+    assert beta[0].arg("$filter") == "isof('microsoft.graph.androidManagedStoreApp')"
+    written = [d for d in h.data() if d["mobile_ingress"].get("graph_version") == "beta"]
+    assert [without_meta(d) for d in written] == [
+        {**fake.store_apps[0], "assignments": [assignment(7)], "categories": []},
+        {**fake.store_apps[1], "assignments": [], "categories": []},
+    ]
+    assert {d["mobile_ingress"]["kind"] for d in written} == {"mobileApp"}
+    assert summary["streams"]["managedStoreApps"]["status"] == "ok"
+
+
+def test_the_other_mobile_apps_are_read_from_graph_v1(fake: FakeGraph) -> None:
+    h = harness()
+    run(h, fake, "mobileApps")
+    v1 = [d for d in h.data() if "graph_version" not in d["mobile_ingress"]]
+    assert [d["id"] for d in v1] == [a["id"] for a in fake.apps]
+    listed = {r.path for r in fake.server.requests if r.path.endswith("/mobileApps")}
+    assert listed == {"/v1.0/deviceAppManagement/mobileApps", "/beta/deviceAppManagement/mobileApps"}
+
+
+# ------------------------------------------------------------------------ saved checkpoints
+
+
+def test_a_saved_next_link_to_another_host_is_damaged_and_never_followed(fake: FakeGraph) -> None:
+    h = harness()
+    h.store.save(
+        f"intune.{h.input_name}.managedDevices",
+        {"cursor": "https://attacker.example/v1.0/deviceManagement/managedDevices?$skiptoken=2"},
+    )
+    summary = run(h, fake, "managedDevices")
+    assert of(h, "mdm:intune:device", "managedDevice") == fake.devices
+    assert "points to another host (attacker.example)" in summary["streams"]["managedDevices"]["checkpoint"]
+    assert "connection failed" not in h.log and summary["retries"] == 0  # never asked
+
+
+def test_a_checkpoint_of_another_tenant_is_reset(fake: FakeGraph) -> None:
+    h = harness()
+    h.store.save(
+        f"intune.{h.input_name}.auditEvents",
+        {"bookmark": NOW, "server": f"{fake.server.url}/another-tenant"},
+    )
+    fake.audit = [audit_event(1, "2026-11-28T10:00:00.000Z")]
+    summary = run(h, fake, "auditEvents")
+    assert of(h, "mdm:intune:audit", "auditEvent") == fake.audit
+    assert summary["streams"]["auditEvents"]["checkpoint"].startswith("reset: saved for ")

@@ -10,8 +10,9 @@ import pytest
 from mobile_ingress_inputs import jamf, timeutil
 from mobile_ingress_inputs.errors import ConfigError
 
+from . import fake_jamf
 from .fake_jamf import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, FakeJamf, device
-from .fakeserver import Answer, Fault, serving
+from .fakeserver import Answer, Fault, Request, serving
 from .support import Harness, without_meta
 
 SECRETS = (CLIENT_SECRET, PASSWORD)
@@ -218,4 +219,150 @@ def test_a_malformed_page_is_logged_and_the_checkpoint_kept(fake: FakeJamf) -> N
     assert "page 1: not JSON" in h.log and "body starts" in h.log
     assert h.store.load("jamf.test_input.mobiledevices")["cursor"] == {"page": 1}
     run(h, fake)  # the page is whole again: the sweep resumes at it
+    assert [without_meta(d) for d in h.data()] == fake.devices
+
+
+# ------------------------------------------------------------------- sections and MAC addresses
+
+
+def test_the_hardware_section_with_the_wifi_mac_is_requested(fake: FakeJamf) -> None:
+    h = harness()
+    run(h, fake)
+    asked = [r.query.get("section") for r in fake.server.requests if r.path.endswith("/detail")]
+    assert all("HARDWARE" in sections for sections in asked)
+    assert {d["hardware"]["wifiMacAddress"] for d in h.data()} == {fake_jamf.wifi_mac(n) for n in range(1, 8)}
+
+
+# ------------------------------------------------------------ hostile servers and admins' edits
+
+
+def ignoring_page(fake: FakeJamf, total: bool, limit: int = 20) -> None:
+    """A server that answers the first page whatever page is asked (and, after LIMIT answers, 500:
+    an input that never stops is cut short instead of running for minutes)."""
+    answered = [0]
+
+    def handle(request: Request) -> Answer:
+        if not request.path.endswith("/detail"):
+            return fake.handle(request)
+        answered[0] += 1
+        if answered[0] > limit:
+            return Answer(500, {"httpStatus": 500})
+        page = fake.handle(
+            Request(request.method, request.path, {**request.query, "page": ["0"]}, request.headers, b"")
+        )
+        if not total:
+            page.body.pop("totalCount")
+        return page
+
+    fake.server.handler = handle
+
+
+def test_a_server_that_ignores_page_is_read_once_and_the_health_line_says_so(fake: FakeJamf) -> None:
+    h = harness()
+    ignoring_page(fake, total=False)
+    summary = run(h, fake)
+    assert len(h.sink.events) == 3  # page 0, once
+    stream = summary["streams"]["mobiledevices"]
+    assert summary["status"] == "partial" and summary["paging_loops"] == 1
+    assert stream["error"].startswith("paging stopped: the page at {'page': 1} repeats 3 records")
+    assert len([r for r in fake.server.requests if r.path.endswith("/detail")]) == 2
+
+
+def test_a_server_that_ignores_page_with_a_true_total_writes_no_page_twice(fake: FakeJamf) -> None:
+    h = harness()
+    ignoring_page(fake, total=True)
+    summary = run(h, fake)
+    # 7 devices in pages of 3: three pages asked, the first answered each time; the second repeats.
+    assert len(h.sink.events) == 3 and summary["status"] == "partial"
+
+
+def test_more_records_than_the_servers_total_stop_the_sweep(fake: FakeJamf) -> None:
+    h = harness()
+    counter = iter(range(1000))
+
+    def endless(request: Request) -> Answer:
+        if not request.path.endswith("/detail"):
+            return fake.handle(request)
+        # Fresh devices on every page, five at a time, against a total of 4.
+        results = [device(100 + next(counter)) for _ in range(5)]
+        return Answer(200, {"totalCount": 4, "results": results})
+
+    fake.server.handler = endless
+    summary = run(h, fake)
+    assert len(h.sink.events) == 5 and summary["status"] == "partial"
+    assert "more than the server's totalCount 4" in summary["streams"]["mobiledevices"]["error"]
+
+
+def test_an_input_moved_to_another_server_reads_it_from_the_configured_start() -> None:
+    old = FakeJamf([device(n, updated="2026-11-25T10:00:00.000Z") for n in range(1, 4)])
+    new = FakeJamf([device(n, updated="2026-11-20T10:00:00.000Z") for n in range(1, 5)])
+    h = harness()
+    with serving(old.server):
+        run(h, old)
+    with serving(new.server):
+        summary = run(h, new)
+    # The old server's watermark (2026-11-25) would hide every device of the new one.
+    assert len(h.sink.events) == 3 + 4 and summary["status"] == "ok"
+    assert summary["streams"]["mobiledevices"]["checkpoint"] == (
+        f"reset: saved for {old.server.url}, the input now reads {new.server.url}"
+    )
+    assert "it is reset and collection starts from the configured start" in h.log
+    assert h.store.load("jamf.test_input.mobiledevices")["server"] == new.server.url
+
+
+def test_the_same_server_keeps_its_checkpoint(fake: FakeJamf) -> None:
+    h = harness()
+    run(h, fake)
+    summary = run(h, fake)
+    assert len(h.sink.events) == 7 and summary["streams"]["mobiledevices"]["checkpoint"] == ""
+
+
+def test_a_checkpoint_saved_before_servers_were_recorded_is_kept(fake: FakeJamf) -> None:
+    h = harness()
+    h.store.save("jamf.test_input.mobiledevices", {"watermark": timeutil.parse("2026-11-21T00:00:00.000Z")})
+    summary = run(h, fake)
+    assert h.sink.events == [] and summary["streams"]["mobiledevices"]["checkpoint"] == ""
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        {"cursor": "page-2", "sweep": "2026-11-20T09:00:00.000Z"},
+        {"watermark": "yesterday"},
+        {"cursor": {"page": -1}},
+        {"server_filter": "no"},
+    ],
+)
+def test_a_damaged_checkpoint_falls_back_to_the_configured_start_and_says_so(
+    fake: FakeJamf, damaged: dict[str, object]
+) -> None:
+    h = harness()
+    h.store.save("jamf.test_input.mobiledevices", damaged)
+    summary = run(h, fake)
+    assert [without_meta(d) for d in h.data()] == fake.devices
+    stream = summary["streams"]["mobiledevices"]
+    assert stream["status"] == "partial" and stream["checkpoint"].startswith("damaged (")
+    assert "is damaged" in h.log and "collecting from the configured start instead" in h.log
+    assert "cursor" not in h.store.load("jamf.test_input.mobiledevices")  # replaced by the next save
+
+
+def test_a_run_stops_at_its_checkpoint_when_its_time_budget_is_used_up(fake: FakeJamf) -> None:
+    now = [1_800_000_000.0]
+    h = harness()
+    h.clock = lambda: now[0]
+    h.run_budget = 100.0
+    slow = fake.server.handler
+
+    def minute_per_page(request: Request) -> Answer:
+        if request.path.endswith("/detail"):
+            now[0] += 60.0
+        return slow(request)
+
+    fake.server.handler = minute_per_page
+    summary = run(h, fake)
+    assert len(h.sink.events) == 6  # pages 0 and 1; page 2 would start after the budget
+    assert summary["status"] == "partial" and summary["stopped"] == "run time budget used up"
+    assert "time budget is used up" in summary["streams"]["mobiledevices"]["error"]
+    assert h.store.load("jamf.test_input.mobiledevices")["cursor"] == {"page": 2}
+    run(h, fake)  # a new run, a new budget: it resumes at page 2
     assert [without_meta(d) for d in h.data()] == fake.devices

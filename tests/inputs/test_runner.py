@@ -24,11 +24,16 @@ class Scripted:
 
     name = "scripted"
     checks_loops = True
+    identity = ""
 
     def __init__(self, pages: dict[int, tuple[list[str], int | None]]) -> None:
         self.pages = pages
         self.errors: dict[int, Exception] = {}
         self.fetched: list[int] = []
+
+    def state_problem(self, state: dict[str, Any]) -> str | None:
+        cursor = state.get("cursor")
+        return None if cursor is None or isinstance(cursor, int) else f"cursor {cursor!r}"
 
     def begin(self, saved: dict[str, Any] | None) -> dict[str, Any]:
         state = dict(saved or {})
@@ -108,10 +113,10 @@ def test_a_repeated_cursor_is_a_paging_loop_that_ends_the_sweep() -> None:
     assert store.load("k") == {}  # no cursor: the next run starts the sweep again
 
 
-def test_distinct_cursors_are_not_a_loop() -> None:
+def test_distinct_cursors_with_new_records_are_not_a_loop() -> None:
     store, sink = MemoryCheckpoints(), ListSink()
-    health, _ = go(Scripted({0: (["a"], 1), 1: (["a"], 2), 2: (["a"], None)}), store, sink)
-    assert health.streams["scripted"].paging_loops == 0 and len(sink.events) == 3
+    health, _ = go(Scripted({0: (["a"], 1), 1: (["a", "b"], 2), 2: (["c"], None)}), store, sink)
+    assert health.streams["scripted"].paging_loops == 0 and len(sink.events) == 4
 
 
 def test_a_saved_cursor_the_server_no_longer_accepts_restarts_the_sweep() -> None:
@@ -150,3 +155,54 @@ def test_an_unreadable_checkpoint_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "k.json").write_text(json.dumps([1]))
     with pytest.raises(InputError, match="not a JSON object"):
         FileCheckpoints(str(tmp_path)).load("k")
+
+
+def test_a_damaged_checkpoint_file_is_logged_and_the_stream_starts_from_the_beginning(tmp_path: Path) -> None:
+    (tmp_path / "k.json").write_text('{"cursor": 1, "done": ')  # cut short by a full disk
+    sink = ListSink()
+    stream = Scripted({0: (["a"], 1), 1: (["b"], None)})
+    health, lines = go(stream, FileCheckpoints(str(tmp_path)), sink)
+    assert [e.source_id for e in sink.events] == ["a", "b"]
+    counters = health.streams["scripted"]
+    assert counters.status == "partial" and counters.checkpoint.startswith(
+        "damaged (checkpoint k: unreadable"
+    )
+    assert any(line.startswith("ERROR") and "is damaged" in line for line in lines.lines)
+    assert FileCheckpoints(str(tmp_path)).load("k") == {"cursor": None, "done": 1}
+
+
+def test_a_checkpoint_that_is_not_its_streams_state_is_damaged_too() -> None:
+    store, sink = MemoryCheckpoints(), ListSink()
+    store.save("k", {"cursor": "three"})
+    health, _ = go(Scripted({0: (["a"], None)}), store, sink)
+    assert len(sink.events) == 1 and health.streams["scripted"].checkpoint == (
+        "damaged (cursor 'three'): started from the configured start"
+    )
+
+
+def test_a_checkpoint_saved_for_another_server_is_reset() -> None:
+    store, sink = MemoryCheckpoints(), ListSink()
+    store.save("k", {"cursor": None, "done": 1, "server": "https://old.example"})
+    stream = Scripted({0: (["a"], None)})
+    stream.identity = "https://new.example"
+    health, lines = go(stream, store, sink)
+    assert len(sink.events) == 1 and store.load("k") == {
+        "cursor": None,
+        "done": 1,
+        "server": "https://new.example",
+    }
+    assert health.streams["scripted"].status == "ok"
+    assert "saved for https://old.example, and the input now reads https://new.example" in "\n".join(
+        lines.lines
+    )
+
+
+def test_a_page_of_records_already_read_ends_the_sweep_before_it_is_written() -> None:
+    store, sink = MemoryCheckpoints(), ListSink()
+    # Fresh cursors, the same records: what a server ignoring the page it is asked gives.
+    stream = Scripted({n: (["a", "b"], n + 1) for n in range(50)})
+    health, _ = go(stream, store, sink)
+    assert [e.source_id for e in sink.events] == ["a", "b"] and stream.fetched == [0, 1]
+    counters = health.streams["scripted"]
+    assert counters.paging_loops == 1 and counters.error.startswith("paging stopped: the page at 1 repeats 2")
+    assert store.load("k") == {}  # the sweep starts over next run

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import urllib.parse
 from typing import Any
 
 from mobile_ingress_inputs import amapi, intune, jamf
@@ -162,3 +163,63 @@ def test_the_redactor_leaves_ordinary_text_alone() -> None:
     redactor.add("abc")  # too short to mask safely: refused by the account checks instead
     line = "jamf test_input mobiledevices page 1: HTTP 503; retry 1 of 3 in 0.010 s"
     assert redactor.redact(line) == line
+
+
+# ------------------------------------- a refused secret echoed back, in every encoding
+
+
+def refused_with(raw: bytes) -> tuple[Harness, str]:
+    """Run the Jamf input with a wrong client secret against a token endpoint that refuses it
+    with RAW as its body; the log of that run."""
+    fake = fake_jamf.FakeJamf([fake_jamf.device(1)])
+    wrong = WRONG_SECRET
+    original = fake.handle
+
+    def refuse(request: Request) -> Answer:
+        if request.path == "/api/oauth/token":
+            return Answer(401, None, raw=raw)
+        return original(request)
+
+    fake.server.handler = refuse
+    with serving(fake.server):
+        h = Harness("jamf", secrets=(wrong,))
+        account = jamf.JamfAccount(fake.server.url, fake_jamf.CLIENT_ID, wrong).validated(True)
+        summary = h.run(lambda ctx: jamf.streams(ctx, account))
+    assert summary["status"] == "failed" and "API client token: HTTP 401" in h.log
+    return h, h.log
+
+
+# Characters a form percent-encodes and a JSON writer may escape.
+WRONG_SECRET = "jamf+WRONG/secret=77aa"
+
+
+def test_a_secret_the_excerpt_would_cut_is_masked_before_the_cut() -> None:
+    body = '{"error": "invalid_client", "pad": "' + "." * 140 + '", "received": "' + WRONG_SECRET + '"}'
+    assert body.index(WRONG_SECRET) < 200 < body.index(WRONG_SECRET) + len(WRONG_SECRET)
+    _, log = refused_with(body.encode())
+    assert "jamf+WRO" not in log and "***" in log
+
+
+def test_a_json_escaped_secret_is_masked() -> None:
+    escaped = WRONG_SECRET.replace("/", "\\/")
+    _, log = refused_with(('{"error": "invalid_client", "received": "' + escaped + '"}').encode())
+    assert "WRONG\\/secret" not in log and "***" in log
+
+
+def test_a_percent_encoded_secret_under_an_unnamed_key_is_masked() -> None:
+    encoded = urllib.parse.quote(WRONG_SECRET, safe="")  # jamf%2BWRONG%2Fsecret%3D77aa
+    _, log = refused_with(('{"error": "invalid_client", "detail": "' + encoded + '"}').encode())
+    assert "WRONG%2Fsecret" not in log and "***" in log
+
+
+def test_a_form_encoded_secret_with_lower_case_hex_is_masked() -> None:
+    encoded = re.sub(
+        r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), urllib.parse.quote_plus(WRONG_SECRET, safe="")
+    )
+    _, log = refused_with(('{"error": "invalid_client", "x": "' + encoded + '"}').encode())
+    assert "WRONG%2fsecret" not in log and "***" in log
+
+
+def test_the_error_without_the_secret_is_still_shown() -> None:
+    _, log = refused_with(b'{"error": "invalid_client", "error_description": "unknown client"}')
+    assert "unknown client" in log

@@ -31,7 +31,7 @@ from .checkpoint import State
 from .errors import ConfigError, MalformedPage
 from .events import Event, with_meta
 from .httpclient import form, validate_base_url
-from .provider import RunContext, SweepStream, json_object
+from .provider import RunContext, SweepStream, json_object, record_ids
 from .runner import Page
 
 API_URL = "https://androidmanagement.googleapis.com"
@@ -116,6 +116,13 @@ class ListStream(SweepStream):
         self.account = account
         self.auth = google_auth(ctx, key)
 
+    @property
+    def identity(self) -> str:
+        return f"{self.account.api_url}/{self.account.enterprise}"
+
+    def cursor_problem(self, cursor: Any) -> str | None:
+        return None if isinstance(cursor, str) else f"the page token {cursor!r} is not a string"
+
     def first_cursor(self, state: State) -> Any:
         return ""  # no page token: the first page
 
@@ -143,7 +150,7 @@ class ListStream(SweepStream):
             time_of=lambda r: r.get(self.time_field) if self.time_field else None,
             where=context,
         )
-        return Page(events, following, skipped)
+        return Page(events, following, skipped, record_ids=record_ids(items, self.source_id))
 
 
 class Devices(ListStream):
@@ -188,6 +195,9 @@ class UsageLogs(SweepStream):
         self.auth = google_auth(ctx, key)
         self.max_pulls = max_pulls
         self.ignored = 0
+
+    def state_problem(self, state: State) -> str | None:
+        return None  # nothing of a saved state is used: each run pulls afresh
 
     def begin(self, saved: State | None) -> State:
         return {"cursor": 0}  # each run pulls afresh; nothing to resume

@@ -12,7 +12,7 @@ import re
 import tempfile
 from typing import Any, Protocol
 
-from .errors import InputError
+from .errors import CheckpointDamaged
 
 State = dict[str, Any]
 
@@ -63,9 +63,9 @@ class FileCheckpoints:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise InputError(f"checkpoint {key}: unreadable ({exc})") from None
+            raise CheckpointDamaged(f"checkpoint {key}: unreadable ({exc})") from None
         if not isinstance(state, dict):
-            raise InputError(f"checkpoint {key}: not a JSON object")
+            raise CheckpointDamaged(f"checkpoint {key}: not a JSON object")
         return state
 
     def save(self, key: str, state: State) -> None:

@@ -17,6 +17,10 @@ from .provider import RunContext, SweepStream
 from .redact import Redactor, install
 from .runner import run_stream
 
+# Seconds one run of an input may take, all its streams together: past it, no request starts and
+# no wait begins; each stream stops at its checkpoint and the next run resumes there.
+DEFAULT_RUN_BUDGET = 1800.0
+
 
 @dataclass
 class RunSettings:
@@ -29,6 +33,7 @@ class RunSettings:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     secrets: Sequence[str] = ()
+    run_budget: float = DEFAULT_RUN_BUDGET
 
 
 def make_context(
@@ -48,6 +53,8 @@ def make_context(
         proxy_url=settings.proxy_url,
         sleep=settings.sleep,
         clock=settings.clock,
+        deadline=health.started + settings.run_budget,
+        redact=redactor.redact,
     )
     return RunContext(client, redactor, logger, health, settings.page_size, settings.clock)
 

@@ -35,3 +35,24 @@ class MalformedPage(InputError):
 
 class PagingLoop(InputError):
     """The server sent a next-page cursor that this run has already followed."""
+
+
+class PagingAnomaly(InputError):
+    """A page that repeats records this sweep already read, or more records than the server's own
+    total: a server that ignores the page it is asked for would otherwise be read forever."""
+
+
+class CheckpointDamaged(InputError):
+    """A saved checkpoint that cannot be read, or whose contents are not a state of its stream."""
+
+
+class RunStopped(InputError):
+    """The run stops at its checkpoint (a limit was reached); the next run resumes there."""
+
+
+class BudgetExhausted(RunStopped):
+    """The run's time budget is used up (or a wait the server asks for would pass it)."""
+
+
+class ResponseTooLarge(RunStopped):
+    """An answer larger than the size cap: never read whole, never retried."""

@@ -19,6 +19,9 @@ class StreamHealth:
     paging_loops: int = 0
     status: str = "ok"
     error: str = ""
+    # What happened to the saved checkpoint, when not simply resumed: reset because the input
+    # now reads another server, or damaged and replaced by the configured start.
+    checkpoint: str = ""
     # Epoch seconds of the newest record written (None: nothing written this run).
     newest: float | None = None
 
@@ -30,6 +33,8 @@ class RunHealth:
     started: float
     retries: int = 0
     token_renewals: int = 0
+    # Why the run stopped early at its checkpoints (the time budget, an answer over the size cap).
+    stopped: str = ""
     streams: dict[str, StreamHealth] = field(default_factory=dict)
 
     def stream(self, name: str) -> StreamHealth:
@@ -50,6 +55,8 @@ class RunHealth:
             "skipped_records": sum(s.skipped_records for s in self.streams.values()),
             "malformed_pages": sum(s.malformed_pages for s in self.streams.values()),
             "paging_loops": sum(s.paging_loops for s in self.streams.values()),
+            "checkpoint_resets": sum(1 for s in self.streams.values() if s.checkpoint),
+            "stopped": self.stopped or None,
             "duration_s": round(now - self.started, 3),
             # Seconds from the newest record written to the end of the run: how far behind we are.
             "lag_s": round(now - max(newest), 3) if newest else None,

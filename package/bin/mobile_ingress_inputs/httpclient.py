@@ -1,11 +1,17 @@
 """One HTTP client for every provider: standard library only (urllib), so it runs on Splunk's own
 Python with nothing compiled, behind an optional HTTP proxy.
 
-Transient failures are retried with exponential backoff and jitter: 5xx, timeouts (connect or a
-response slower than the timeout), connection resets and refusals. A 429 waits for `Retry-After`
-(seconds or an HTTP date, capped) when the server sends it, else backs off the same way. Other
-statuses come back to the caller when it expects them (401 for token renewal) or raise
-`HttpStatusError`. Sleeping goes through an injected function so tests never wait.
+Transient failures are retried with exponential backoff and jitter: 5xx, timeouts (connect, a
+silent server, or an answer whose body takes longer than the timeout to arrive, however steadily
+it trickles), connection resets and refusals. A 429 waits for `Retry-After` (seconds or an HTTP
+date, capped) when the server sends it, else backs off the same way. Other statuses come back to
+the caller when it expects them (401 for token renewal) or raise `HttpStatusError`.
+
+Two limits bound a run whatever a server does: an answer larger than `max_response_bytes` is
+refused before it is read whole (`ResponseTooLarge`), and no attempt starts, and no wait begins,
+that the run's deadline would not allow (`BudgetExhausted`). Both stop the run at its checkpoint.
+An excerpt of an answer in a message is cut only after the whole answer was redacted. Sleeping
+goes through an injected function so tests never wait.
 """
 
 from __future__ import annotations
@@ -25,11 +31,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import ConfigError, HttpStatusError, MalformedPage, RetriesExhausted
+from .errors import (
+    BudgetExhausted,
+    ConfigError,
+    HttpStatusError,
+    MalformedPage,
+    ResponseTooLarge,
+    RetriesExhausted,
+)
 from .health import RunHealth
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 EXCERPT = 200
+# The largest answer read: a page of 100 Jamf devices with their apps is a few MB.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+READ_CHUNK = 65536
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,13 @@ class RetryPolicy:
     max_delay: float = 120.0
     # A Retry-After longer than this is cut to it: a run must end in bounded time.
     max_retry_after: float = 600.0
+    # Per attempt: the connection, each read, and the whole body (a trickled answer).
     timeout: float = 60.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 @dataclass
@@ -48,16 +70,21 @@ class Response:
     headers: Mapping[str, str]
     body: bytes
     url: str
+    # The client's redaction, applied to the whole body before an excerpt of it is cut.
+    redact: Callable[[str], str] = _unchanged
 
     def json(self, context: str) -> Any:
         try:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise MalformedPage(f"{context}: not JSON ({exc}); body starts {excerpt(self.body)!r}") from None
+            raise MalformedPage(
+                f"{context}: not JSON ({exc}); body starts {excerpt(self.body, self.redact)!r}"
+            ) from None
 
 
-def excerpt(body: bytes) -> str:
-    return body[:EXCERPT].decode("utf-8", "replace")
+def excerpt(body: bytes, redact: Callable[[str], str] = _unchanged) -> str:
+    """The start of BODY, cut after redaction (a secret cut in half would not be recognized)."""
+    return redact(body.decode("utf-8", "replace"))[:EXCERPT]
 
 
 def validate_base_url(url: str, *, allow_loopback_http: bool = False, what: str = "base URL") -> str:
@@ -109,6 +136,9 @@ class HttpClient:
     random: Callable[[], float] = random.random
     clock: Callable[[], float] = time.time
     ssl_context: ssl.SSLContext | None = None
+    # Epoch seconds (by CLOCK) after which no attempt starts and no wait begins; None: no limit.
+    deadline: float | None = None
+    redact: Callable[[str], str] = _unchanged
     _opener: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -140,10 +170,11 @@ class HttpClient:
         last = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             wait: float | None = None
+            timeout = min(self.policy.timeout, self._left(context))
             try:
-                response = self._send(method, url, headers or {}, body)
+                response = self._send(method, url, headers or {}, body, timeout)
             except (socket.timeout, TimeoutError) as exc:
-                last = f"timed out after {self.policy.timeout:g} s ({exc or 'timeout'})"
+                last = f"timed out after {timeout:g} s ({exc or 'timeout'})"
             except (ConnectionError, http.client.HTTPException, urllib.error.URLError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 if isinstance(reason, ssl.SSLError):
@@ -161,10 +192,15 @@ class HttpClient:
                 elif status >= 500:
                     last = f"HTTP {status}"
                 else:
-                    raise HttpStatusError(status, context, excerpt(response.body))
+                    raise HttpStatusError(status, context, excerpt(response.body, self.redact))
             if attempt == self.policy.max_attempts:
                 break
             delay = wait if wait is not None else self.backoff(attempt)
+            if self.deadline is not None and self.clock() + delay >= self.deadline:
+                raise BudgetExhausted(
+                    f"{context}: {last}; waiting {delay:.0f} s would pass the run's time budget "
+                    f"({max(0.0, self.deadline - self.clock()):.0f} s left): stopping at the checkpoint"
+                )
             self.health.retries += 1
             self.logger.warning(
                 "%s: %s; retry %d of %d in %.3f s",
@@ -177,18 +213,63 @@ class HttpClient:
             self.sleep(delay)
         raise RetriesExhausted(f"{context}: gave up after {self.policy.max_attempts} attempts: {last}")
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Response:
+    def _left(self, context: str) -> float:
+        """Seconds left in the run's budget (raises when none are)."""
+        if self.deadline is None:
+            return float("inf")
+        left = self.deadline - self.clock()
+        if left <= 0:
+            raise BudgetExhausted(f"{context}: the run's time budget is used up: stopping at the checkpoint")
+        return left
+
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
+    ) -> Response:
         request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
+        started = time.monotonic()
         try:
-            with self._opener.open(request, timeout=self.policy.timeout) as answer:
-                data = answer.read()
-                return Response(answer.status, _lower(answer.headers.items()), data, url)
+            with self._opener.open(request, timeout=timeout) as answer:
+                data = self._read(answer, url, started, timeout)
+                return Response(answer.status, _lower(answer.headers.items()), data, url, self.redact)
         except urllib.error.HTTPError as error:
             try:
-                data = error.read()
+                data = self._read(error, url, started, timeout)
             finally:
                 error.close()
-            return Response(error.code, _lower(error.headers.items() if error.headers else []), data, url)
+            headers_of = _lower(error.headers.items() if error.headers else [])
+            return Response(error.code, headers_of, data, url, self.redact)
+
+    def _read(self, answer: Any, url: str, started: float, timeout: float) -> bytes:
+        """The body, in chunks: refused past the size cap (by its Content-Length before reading,
+        else as it arrives), and a timeout once the whole body has taken longer than TIMEOUT (a
+        server trickling a few bytes at a time never lets one read time out)."""
+        cap = self.policy.max_response_bytes
+        where = urllib.parse.urlsplit(url)
+        name = f"{where.netloc}{where.path}"
+        length = (answer.headers.get("Content-Length") or "").strip() if answer.headers else ""
+        if length.isdigit() and int(length) > cap:
+            raise ResponseTooLarge(
+                f"{name}: the answer is {int(length)} bytes, more than the {cap} byte cap: not read; "
+                "stopping at the checkpoint"
+            )
+        read = getattr(answer, "read1", None) or answer.read
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = read(READ_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > cap:
+                raise ResponseTooLarge(
+                    f"{name}: the answer passed the {cap} byte cap: not read further; "
+                    "stopping at the checkpoint"
+                )
+            chunks.append(chunk)
+            if time.monotonic() - started > timeout:
+                raise socket.timeout(
+                    f"the answer took longer than {timeout:g} s to arrive ({size} bytes so far)"
+                )
 
 
 def verifying_context() -> ssl.SSLContext:

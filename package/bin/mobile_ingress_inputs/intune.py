@@ -7,6 +7,15 @@ Streams (each follows `@odata.nextLink` to the end, resuming from the saved link
                     (the devices under `managedDevices`, as `$expand` would put them)
 - `mobileApps`      GET /deviceAppManagement/mobileApps?$expand=assignments,categories
                                                                             -> mdm:intune:app
+                    and, from Graph beta, the Managed Google Play apps (stream
+                    `managedStoreApps`): GET /beta/deviceAppManagement/mobileApps?$filter=
+                    isof('microsoft.graph.androidManagedStoreApp')&$expand=...
+                    v1.0 has no androidManagedStoreApp type, and a v1.0 list leaves out the
+                    records of types v1.0 does not define (as it left out win32LobApp before it
+                    came to v1.0: microsoft/Intune-PowerShell-SDK#28,
+                    ThomasKur/IntuneDocumentation#29), so the Android Enterprise apps an
+                    organization approves in Managed Google Play are only ever listed by beta.
+                    This one list is read from beta; its events carry graph_version "beta".
 - `auditEvents`     GET /deviceManagement/auditEvents?$filter=activityDateTime ge S and
                     activityDateTime lt E, window [bookmark, now - delay)   -> mdm:intune:audit
 
@@ -18,14 +27,14 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from . import timeutil
 from .auth import BearerAuth, Token, token_from_answer
 from .checkpoint import State
 from .errors import ConfigError, InputError, MalformedPage, PagingLoop
 from .httpclient import form, validate_base_url
-from .provider import RunContext, SweepStream, json_object
+from .provider import RunContext, SweepStream, json_object, record_ids
 from .runner import Page
 
 # cloud -> (token host, Graph host)
@@ -111,6 +120,7 @@ def intune_auth(ctx: RunContext, account: IntuneAccount) -> BearerAuth:
 class GraphStream(SweepStream):
     provider = "intune"
     path = ""
+    version = "v1.0"
     query: tuple[tuple[str, str], ...] = ()
     time_field = ""
     versioned_by = ""
@@ -120,9 +130,25 @@ class GraphStream(SweepStream):
         self.account = account
         self.auth = intune_auth(ctx, account)
 
+    @property
+    def identity(self) -> str:
+        return f"{self.account.graph_url}/{self.account.tenant_id}"
+
+    def cursor_problem(self, cursor: Any) -> str | None:
+        # A saved link is followed with the bearer token: it must be on the Graph host too.
+        if not isinstance(cursor, str):
+            return f"the cursor {cursor!r} is not a URL"
+        try:
+            self.checked_link(cursor, "saved cursor")
+        except InputError as exc:
+            return str(exc)
+        return None
+
     def first_url(self, state: State) -> str:
         query = [*self.query, ("$top", str(self.ctx.page_size))]
-        return f"{self.account.graph_url}/v1.0/{self.path}?" + urllib.parse.urlencode(query, safe="$,")
+        return f"{self.account.graph_url}/{self.version}/{self.path}?" + urllib.parse.urlencode(
+            query, safe="$,"
+        )
 
     def first_cursor(self, state: State) -> Any:
         return self.first_url(state)
@@ -166,7 +192,7 @@ class GraphStream(SweepStream):
             where=context,
             keep=lambda r: self.keep(r, state),
         )
-        return Page(events, following, skipped)
+        return Page(events, following, skipped, record_ids=record_ids(items, self.source_id))
 
     def enrich(self, items: list[Any], context: str) -> list[Any]:
         return items
@@ -227,6 +253,19 @@ class MobileApps(GraphStream):
     versioned_by = "lastModifiedDateTime"
 
 
+class ManagedStoreApps(MobileApps):
+    """Managed Google Play apps, from Graph beta (see the module's docstring): part of the
+    `mobileApps` collection, the same kind and sourcetype."""
+
+    name = "managedStoreApps"
+    version = "beta"
+    query = (
+        ("$filter", "isof('microsoft.graph.androidManagedStoreApp')"),
+        ("$expand", "assignments,categories"),
+    )
+    META: ClassVar[dict[str, str]] = {"graph_version": "beta"}
+
+
 class AuditEvents(GraphStream):
     name = "auditEvents"
     kind = "auditEvent"
@@ -234,6 +273,7 @@ class AuditEvents(GraphStream):
     path = "deviceManagement/auditEvents"
     time_field = "activityDateTime"
     SWEEP_KEYS = ("window_start", "window_end")
+    NUMERIC_KEYS = ("bookmark", "window_start", "window_end")
 
     def __init__(
         self,
@@ -269,6 +309,8 @@ class AuditEvents(GraphStream):
 
 
 STREAMS = {cls.name: cls for cls in (ManagedDevices, DetectedApps, MobileApps, AuditEvents)}
+# A collection read as more than one list.
+EXTRA_STREAMS: dict[str, tuple[type[GraphStream], ...]] = {"mobileApps": (ManagedStoreApps,)}
 
 
 def streams(
@@ -277,4 +319,7 @@ def streams(
     unknown = [n for n in names if n not in STREAMS]
     if unknown:
         raise ConfigError(f"Intune input: unknown collections {unknown} (known: {', '.join(STREAMS)})")
-    return [STREAMS[n](ctx, account) for n in names]
+    out: list[SweepStream] = []
+    for name in names:
+        out += [cls(ctx, account) for cls in (STREAMS[name], *EXTRA_STREAMS.get(name, ()))]
+    return out

@@ -1,8 +1,14 @@
-"""Jamf Pro: mobile device inventory with GENERAL, APPLICATIONS and SECURITY sections.
+"""Jamf Pro: mobile device inventory with GENERAL, HARDWARE, APPLICATIONS and SECURITY sections
+(HARDWARE holds `wifiMacAddress`, which device attribution joins to DHCP leases, and the serial).
 
-    GET {base}/api/v2/mobile-devices/detail?section=GENERAL&section=APPLICATIONS&section=SECURITY
-        &page=N&page-size=M&sort=mobileDeviceId:asc[&filter=lastInventoryUpdateDate=gt="T"]
+    GET {base}/api/v2/mobile-devices/detail?section=GENERAL&section=HARDWARE&section=APPLICATIONS
+        &section=SECURITY&page=N&page-size=M&sort=mobileDeviceId:asc
+        [&filter=lastInventoryUpdateDate=gt="T"]
     -> {"totalCount": n, "results": [MobileDeviceInventory, ...]}
+
+A server that ignores `page` would answer the first page forever: a page whose devices this sweep
+has all read already ends the sweep (runner), and so does a sweep that has read more records than
+the server's own `totalCount` (here), each with a health line that says so.
 
 Incremental by `general.lastInventoryUpdateDate`: after a complete sweep the watermark moves to the
 newest inventory time seen (never past the sweep's start less an overlap, so a device updated
@@ -24,13 +30,13 @@ from typing import Any
 from . import timeutil
 from .auth import BearerAuth, Token, token_from_answer
 from .checkpoint import State
-from .errors import AuthError, ConfigError, HttpStatusError
+from .errors import AuthError, ConfigError, HttpStatusError, PagingAnomaly
 from .httpclient import form, validate_base_url
-from .provider import RunContext, SweepStream, json_object
+from .provider import RunContext, SweepStream, json_object, record_ids
 from .runner import Page
 
 SOURCETYPE = "mdm:jamf:mobiledevice"
-SECTIONS = ("GENERAL", "APPLICATIONS", "SECURITY")
+SECTIONS = ("GENERAL", "HARDWARE", "APPLICATIONS", "SECURITY")
 # Seconds the watermark stays behind the start of the sweep that set it.
 DEFAULT_OVERLAP = 300.0
 
@@ -108,7 +114,8 @@ class JamfMobileDevices(SweepStream):
     provider = "jamf"
     kind = "mobiledevice"
     sourcetype = SOURCETYPE
-    SWEEP_KEYS = ("since", "max_seen")
+    SWEEP_KEYS = ("since", "max_seen", "received")
+    NUMERIC_KEYS = ("watermark", "since", "max_seen", "received")
 
     def __init__(self, ctx: RunContext, account: JamfAccount, overlap: float = DEFAULT_OVERLAP) -> None:
         super().__init__(ctx)
@@ -117,9 +124,31 @@ class JamfMobileDevices(SweepStream):
         self.overlap = overlap
         self.host = urllib.parse.urlsplit(account.base_url).netloc
 
+    @property
+    def identity(self) -> str:
+        return self.account.base_url
+
+    def cursor_problem(self, cursor: Any) -> str | None:
+        page = cursor.get("page") if isinstance(cursor, dict) else None
+        if (
+            not isinstance(cursor, dict)
+            or set(cursor) != {"page"}
+            or isinstance(page, bool)
+            or not (isinstance(page, int) and page >= 0)
+        ):
+            return f'the cursor {cursor!r} is not {{"page": N}}'
+        return None
+
+    def state_problem(self, state: State) -> str | None:
+        problem = super().state_problem(state)
+        if problem is None and not isinstance(state.get("server_filter", True), bool):
+            problem = f"`server_filter` is {state['server_filter']!r}, not true or false"
+        return problem
+
     def first_cursor(self, state: State) -> Any:
         state["since"] = state.get("watermark")
         state["max_seen"] = state.get("watermark")
+        state["received"] = 0
         return {"page": 0}
 
     def url(self, state: State) -> str:
@@ -157,6 +186,7 @@ class JamfMobileDevices(SweepStream):
             )
             state["server_filter"] = False
             state["cursor"] = {"page": 0}
+            state["received"] = 0
             page_number = 0
             context = self.context("page 0 (unfiltered)")
             response = self.auth.get(self.ctx.client, self.url(state), context=context)
@@ -176,6 +206,13 @@ class JamfMobileDevices(SweepStream):
             if t is not None
         ]
         total = data.get("totalCount")
+        received = int(state.get("received") or 0) + len(results)
+        # One page of slack: devices enrolled while the sweep runs shift the pages.
+        if isinstance(total, int) and received > total + self.ctx.page_size:
+            raise PagingAnomaly(
+                f"{received} records read by page {page_number}, more than the server's totalCount "
+                f"{total}: the server does not page as asked"
+            )
         more = bool(results) and (
             not isinstance(total, int) or (page_number + 1) * self.ctx.page_size < total
         )
@@ -183,10 +220,12 @@ class JamfMobileDevices(SweepStream):
             events,
             {"page": page_number + 1} if more else None,
             skipped,
-            {"max_time": max(times) if times else None},
+            {"max_time": max(times) if times else None, "received": received},
+            record_ids(results, self.source_id),
         )
 
     def on_page(self, state: State, page: Page) -> None:
+        state["received"] = page.info.get("received", 0)
         newest = page.info.get("max_time")
         if newest is not None and (state.get("max_seen") is None or newest > state["max_seen"]):
             state["max_seen"] = newest

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 from . import timeutil
 from .auth import BearerAuth
@@ -48,9 +48,37 @@ class SweepStream:
     sourcetype = ""
     checks_loops = True
     SWEEP_KEYS: tuple[str, ...] = ()
+    # State keys that hold numbers (epoch seconds, counts) or None.
+    NUMERIC_KEYS: tuple[str, ...] = ()
+    # Keys every provider's `mobile_ingress` metadata gets besides the common ones.
+    META: ClassVar[dict[str, str]] = {}
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
+
+    @property
+    def identity(self) -> str:
+        """The server (and tenant or enterprise) this stream reads: a checkpoint saved for another
+        one is reset (runner.trusted_checkpoint)."""
+        return ""
+
+    def state_problem(self, state: State) -> str | None:
+        """Why STATE cannot be a saved state of this stream, or None."""
+        if not isinstance(state, Mapping):
+            return f"not a JSON object but {type(state).__name__}"
+        for key in ("sweep", "last_sweep", "server"):
+            if state.get(key) is not None and not isinstance(state[key], str):
+                return f"`{key}` is {state[key]!r}, not a string"
+        for key in self.NUMERIC_KEYS:
+            value = state.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                return f"`{key}` is {value!r}, not a number"
+        cursor = state.get("cursor")
+        return None if cursor is None else self.cursor_problem(cursor)
+
+    def cursor_problem(self, cursor: Any) -> str | None:
+        """Why CURSOR cannot be a cursor of this stream, or None."""
+        return None
 
     # -- to override ------------------------------------------------------------------------------
     def first_cursor(self, state: State) -> Any:
@@ -142,8 +170,14 @@ class SweepStream:
             data = with_meta(record, self.provider, self.kind, ident, collected)
             if state.get("sweep"):
                 data["mobile_ingress"]["sweep"] = state["sweep"]
+            data["mobile_ingress"].update(self.META)
             out.append(Event(data, self.sourcetype, when if when is not None else self.ctx.clock(), ident))
         return out, skipped
+
+
+def record_ids(records: Iterable[Any], source_id: Callable[[Mapping[str, Any]], str | None]) -> list[str]:
+    """The source ids of a page's records, kept or not (the runner's repeated-page check)."""
+    return [i for i in (source_id(r) for r in records if isinstance(r, Mapping)) if i]
 
 
 def json_object(response: Response, context: str, list_key: str) -> tuple[dict[str, Any], list[Any]]:

@@ -1,13 +1,20 @@
 """Secrets never reach a log line: a `logging.Filter` that replaces every registered secret (client
 secrets, passwords, private keys, every token a provider issues) and anything shaped like a
 credential (`Bearer ...`, `Basic ...`, `client_secret=...`, `assertion=...`, a PEM block) with
-`***`, in the message and its arguments, before any handler formats it."""
+`***`, in the message and its arguments, before any handler formats it.
+
+A server may echo a refused secret in any encoding: as sent in a form (percent-encoded, `+` for a
+space), inside a JSON string (`\\/` for `/`, `\\uXXXX`), under a key no pattern names. Each secret
+is registered in all these encodings, and an HTTP answer is redacted whole before an excerpt of it
+is cut (`redact` first, then cut: a cut secret no longer matches itself)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
+import urllib.parse
 
 MASK = "***"
 # Shapes that are secrets whatever their value, in case one was never registered.
@@ -31,16 +38,16 @@ class Redactor(logging.Filter):
         self._lock = threading.Lock()
 
     def add(self, secret: str | None) -> None:
-        """Register a secret; its JSON-escaped form (private keys hold newlines) too."""
+        """Register a secret in every encoding a server may echo it in (`encodings`), and each
+        line of a multi-line secret (a PEM body's lines)."""
         if not secret or len(secret) < MIN_SECRET_LENGTH:
             return
+        forms = set(encodings(secret))
+        for line in secret.splitlines():
+            if len(line.strip()) >= 16:
+                forms.update(encodings(line.strip()))
         with self._lock:
-            self._secrets.add(secret)
-            escaped = secret.replace("\\", "\\\\").replace("\n", "\\n")
-            self._secrets.add(escaped)
-            for line in secret.splitlines():
-                if len(line) >= 16:  # lines of a PEM body
-                    self._secrets.add(line.strip())
+            self._secrets.update(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
 
     def redact(self, text: str) -> str:
         with self._lock:
@@ -61,6 +68,23 @@ class Redactor(logging.Filter):
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
         return True
+
+
+def encodings(secret: str) -> list[str]:
+    """SECRET as written raw, in a JSON string (with and without `\\/` for `/`, non-ASCII kept or
+    as `\\uXXXX`, a backslash doubled) and percent-encoded (as a form writes it: `+` for a space;
+    as a URL path writes it; with upper- and lower-case hex digits)."""
+    forms = [secret]
+    for ascii_only in (True, False):
+        inner = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        forms += [inner, inner.replace("/", "\\/")]
+    for quoted in (
+        urllib.parse.quote_plus(secret, safe=""),
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote(secret, safe="/"),
+    ):
+        forms += [quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)]
+    return list(dict.fromkeys(forms))
 
 
 def install(logger: logging.Logger, redactor: Redactor) -> None:

@@ -4,7 +4,16 @@ sends again at most the page that was in flight (its events carry source ids).
 
 A stream is one kind of record of one provider (Jamf mobile devices, Intune audit events, ...).
 It owns its state (cursor of the sweep in progress, watermarks); the runner owns the order of
-writing and saving, the paging-loop check, malformed pages and the health counters."""
+writing and saving, the paging checks, malformed pages and the health counters, and what a saved
+checkpoint may be trusted for:
+
+- a checkpoint that cannot be read, or is not a state of its stream, is logged as damaged and the
+  stream starts from its configured start (never stops collecting until a person deletes it);
+- a checkpoint saved for another server (the input's account now points elsewhere) is logged and
+  reset: a watermark of one server says nothing about another;
+- a page whose records were all read already in this sweep (a server that ignores the page it is
+  asked for) ends the sweep before it is written, as a repeated cursor does;
+- a run that reaches its time budget or an answer over the size cap stops at its checkpoint."""
 
 from __future__ import annotations
 
@@ -15,7 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from .checkpoint import CheckpointStore, State
-from .errors import HttpStatusError, InputError, MalformedPage
+from .errors import (
+    BudgetExhausted,
+    CheckpointDamaged,
+    HttpStatusError,
+    InputError,
+    MalformedPage,
+    PagingAnomaly,
+    RunStopped,
+)
 from .events import Event, EventSink
 from .health import RunHealth
 
@@ -34,12 +51,20 @@ class Page:
     skipped: int = 0
     # Anything the stream needs when it advances past this page (watermarks, ack ids).
     info: dict[str, Any] = field(default_factory=dict)
+    # The source id of every record on the page, written or not (None: the events' ids): what the
+    # repeated-page check compares.
+    record_ids: list[str] | None = None
 
 
 class Stream(Protocol):
     name: str
     # False where the same cursor legitimately repeats (a Pub/Sub pull).
     checks_loops: bool
+    # The server (and tenant, enterprise) the stream reads; "" where a checkpoint needs none.
+    identity: str
+
+    def state_problem(self, state: State) -> str | None:
+        """Why STATE cannot be this stream's saved state (None: it can)."""
 
     def begin(self, saved: State | None) -> State:
         """The state to run from: a saved cursor resumes its sweep, else a new sweep starts."""
@@ -73,10 +98,15 @@ def run_stream(
     they are logged with their context and counted in HEALTH."""
     counters = health.stream(stream.name)
     context = f"{health.provider} {health.input} {stream.name}"
+    state: State = {}
     try:
-        state = stream.begin(store.load(key))
+        saved = trusted_checkpoint(stream, store, key, counters, logger, context)
+        state = stream.begin(saved)
+        if stream.identity:
+            state["server"] = stream.identity
         resumed = state.get("cursor") is not None and bool(state.get("resumed"))
         seen: set[str] = set()
+        read_ids: set[str] = set()
         pages = 0
         while state.get("cursor") is not None:
             if should_stop():
@@ -108,6 +138,13 @@ def run_stream(
                     seen.clear()
                     continue
                 raise
+            ids = page.record_ids if page.record_ids is not None else [e.source_id for e in page.events]
+            if stream.checks_loops and ids and all(i in read_ids for i in ids):
+                raise PagingAnomaly(
+                    f"the page at {state['cursor']!r} repeats {len(ids)} records this sweep already read "
+                    f"(after {pages} pages): the server ignores the page asked for"
+                )
+            read_ids.update(ids)
             write(sink, page.events)
             counters.pages += 1
             counters.records += len(page.events)
@@ -139,10 +176,73 @@ def run_stream(
             if following is None:
                 state = stream.complete(state)
             store.save(key, state)
+    except PagingAnomaly as exc:
+        counters.paging_loops += 1
+        counters.status = "partial"
+        counters.error = f"paging stopped: {exc}"
+        logger.error(
+            "%s: paging stopped: %s; nothing more is read this run, the sweep starts over next run "
+            "(watermarks kept)",
+            context,
+            exc,
+        )
+        store.save(key, stream.restart(state))
+    except RunStopped as exc:
+        counters.status = "partial"
+        counters.error = str(exc)
+        if isinstance(exc, BudgetExhausted):
+            health.stopped = "run time budget used up"
+        elif not health.stopped:
+            health.stopped = "an answer over the size cap"
+        logger.warning("%s: %s (the next run resumes at the checkpoint)", context, exc)
     except InputError as exc:
         counters.status = "failed"
         counters.error = str(exc)
         logger.error("%s: %s", context, exc)
+
+
+def trusted_checkpoint(
+    stream: Stream,
+    store: CheckpointStore,
+    key: str,
+    counters: Any,
+    logger: logging.Logger,
+    context: str,
+) -> State | None:
+    """The saved state to resume from, or None (the configured start) when there is none, when it
+    is damaged (logged, health `checkpoint` and status partial) or when it was saved for another
+    server (logged, health `checkpoint`)."""
+    try:
+        saved = store.load(key)
+        problem = None if saved is None else stream.state_problem(saved)
+    except CheckpointDamaged as exc:
+        saved, problem = None, str(exc)
+    if problem is not None:
+        counters.checkpoint = f"damaged ({problem}): started from the configured start"
+        counters.status = "partial"
+        logger.error(
+            "%s: checkpoint %s is damaged (%s); collecting from the configured start instead "
+            "(the next save replaces it)",
+            context,
+            key,
+            problem,
+        )
+        return None
+    if saved is None:
+        return None
+    previous = saved.get("server")
+    if stream.identity and previous is not None and previous != stream.identity:
+        counters.checkpoint = f"reset: saved for {previous}, the input now reads {stream.identity}"
+        logger.warning(
+            "%s: checkpoint %s was saved for %s, and the input now reads %s; it is reset and "
+            "collection starts from the configured start",
+            context,
+            key,
+            previous,
+            stream.identity,
+        )
+        return None
+    return saved
 
 
 def write(sink: EventSink, events: Sequence[Event]) -> None:

@@ -23,7 +23,7 @@ import urllib.request
 from typing import Any
 
 from .checkpoint import State, safe_key
-from .errors import ConfigError, InputError
+from .errors import CheckpointDamaged, ConfigError, InputError
 
 CREDENTIAL_SEP = "``splunk_cred_sep``"
 CREDENTIAL_END = CREDENTIAL_SEP.join(["", "S", "P", "L", "U", "N", "K", ""])
@@ -185,8 +185,10 @@ class KVStoreCheckpoints:
         try:
             state = json.loads(record["state"])
         except (TypeError, KeyError, ValueError):
-            raise InputError(f"checkpoint {key}: the KV store record is not a saved state") from None
-        return state if isinstance(state, dict) else None
+            raise CheckpointDamaged(f"checkpoint {key}: the KV store record is not a saved state") from None
+        if not isinstance(state, dict):
+            raise CheckpointDamaged(f"checkpoint {key}: the KV store record holds {type(state).__name__}")
+        return state
 
     def save(self, key: str, state: State) -> None:
         self._ensure()
