@@ -62,7 +62,10 @@ SPLUNK_SERVER = "splunk-executor"
 @dataclass
 class IndexedEvent:
     """An event as it reaches the indexer. `time` stands for Splunk's automatic timestamp
-    recognition, used only when the sourcetype's props give no TIME_FORMAT."""
+    recognition, used only when the sourcetype's props give no TIME_FORMAT; with `given_time` it
+    is the time the input itself handed splunkd (a modular input's `<time>` element in its XML
+    stream), which Splunk uses as the event's time without extracting one from the text
+    (https://docs.splunk.com/Documentation/Splunk/latest/AdvancedDev/ModInputsStream)."""
 
     index: str
     sourcetype: str
@@ -71,6 +74,7 @@ class IndexedEvent:
     raw: str
     indextime: float
     time: float | None = None
+    given_time: bool = False
 
 
 @dataclass
@@ -185,7 +189,10 @@ class PropsModel:
         data = raw.encode("utf-8")
         if truncate > 0 and len(data) > truncate:
             raw = data[:truncate].decode("utf-8", errors="ignore")
-        when = self.timestamp(compiled, raw) if compiled and compiled.time_format else event.time
+        if event.given_time and event.time is not None:
+            when: float | None = event.time
+        else:
+            when = self.timestamp(compiled, raw) if compiled and compiled.time_format else event.time
         if when is None:
             when = previous_time if previous_time is not None else event.indextime
         return StoredEvent(

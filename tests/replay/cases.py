@@ -339,8 +339,8 @@ class Planter:
                 r,
                 True,
                 "Android network logs: DNS then CONNECT by the app to a new address (no bytes: the .jar's "
-                "size stands in); the CONNECT is the latest retrieval before the file, so dest is its IP",
-                dest=r.ip,
+                "size stands in); the CONNECT is the latest retrieval before the file, and the DNS event "
+                "names its address, so dest is the host name (corroborated) and dest_ip the address",
                 with_url=False,
             ),
         )

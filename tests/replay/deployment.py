@@ -90,6 +90,8 @@ class Deployment:
                 raw=e.raw,
                 indextime=float(e.indextime),
                 time=e.time,
+                # the add-on's modular inputs hand splunkd each event's time (modinput.py)
+                given_time=e.source.startswith("mobile_ingress_"),
             )
             for e in self.scenario.events
         )

@@ -5,7 +5,7 @@
   scenario: the command line correlates all nine days at once, and the hourly builder holds each
   span by the time the correlation runs that need it.
 - `mobile_ingress_managed_apps`: from the inventories the inputs wrote before the day (Jamf
-  `managementStatus` MANAGED, Intune assignment intents required/available/
+  `managementStatus` Managed (any case), Intune assignment intents required/available/
   availableWithoutEnrollment, Android policies' applications not BLOCKED), roles from the shipped
   role map, an app managed if any MDM manages it, with the union of the roles (docs/splunk.md).
 - `mobile_ingress_destination_baseline`: from every retrieval before the day, of every source
@@ -112,7 +112,8 @@ class ManagedApps:
                 self.add("android", app["packageName"], install != "BLOCKED", "amapi", keys)
         elif sourcetype == "mdm:jamf:mobiledevice":
             for app in data.get("applications", []):
-                self.add("ios", app["identifier"], app.get("managementStatus") == "MANAGED", "jamf", [])
+                managed = str(app.get("managementStatus", "")).lower() == "managed"  # Jamf: Managed
+                self.add("ios", app["identifier"], managed, "jamf", [])
 
     def table(self) -> list[dict[str, str]]:
         return [

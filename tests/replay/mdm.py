@@ -177,7 +177,7 @@ class Inventories:
             ip = stay.ip if stay is not None and stay.leave - updated >= 3600 else f"192.0.2.{20 + n}"
             apps = []
             for app_id in device.apps:
-                status = "MANAGED" if app_id in JAMF_MANAGED else "UNMANAGED"
+                status = "Managed" if app_id in JAMF_MANAGED else "Unmanaged"  # Jamf's schema
                 apps.append(
                     {
                         "identifier": app_id,
@@ -196,7 +196,6 @@ class Inventories:
                     "general": {
                         "udid": device.device_id,
                         "displayName": device.name,
-                        "assetTag": None,
                         "lastInventoryUpdateDate": iso_ms(updated),
                         "osVersion": device.os_version,
                         "osBuild": "22B83",
@@ -205,6 +204,10 @@ class Inventories:
                         "supervised": True,
                         "deviceOwnershipType": "Institutional",
                         "lastEnrolledDate": "2026-01-05T08:00:00.000Z",
+                    },
+                    "hardware": {
+                        "serialNumber": device.serial,
+                        "wifiMacAddress": device.wifi_mac.upper(),
                     },
                     "applications": apps,
                     "security": {
@@ -238,10 +241,11 @@ class Inventories:
                         "versionName": self.version(device, app_id),
                         "versionCode": 100000 + len(app_id) * 37,
                         "state": "INSTALLED",
-                        "applicationSource": "UNSPECIFIED" if sideloaded else "INSTALLED_FROM_PLAY_STORE",
                         "displayName": self.name(device, app_id),
                     }
                 )
+                if not sideloaded:  # the API leaves applicationSource out for a sideloaded app
+                    reports[-1]["applicationSource"] = "INSTALLED_FROM_PLAY_STORE"
             out.append(
                 {
                     "name": device.device_id,
@@ -398,7 +402,7 @@ class Inventories:
                     "displayName": what,
                     "componentName": "MobileApps",
                     "actor": {
-                        "type": "ItPro",
+                        "auditActorType": "ItPro",
                         "userPrincipalName": ADMIN,
                         "applicationDisplayName": "Microsoft Intune portal",
                         "ipAddress": "198.18.4.21",
@@ -415,7 +419,6 @@ class Inventories:
                     "resources": [
                         {
                             "displayName": target,
-                            "type": "MobileApp",
                             "resourceId": self.intune_id(target),
                             "auditResourceType": "MobileApp",
                             "modifiedProperties": [

@@ -119,6 +119,7 @@ class Renderer:
         self.apps = apps_by_id()
         self.dns_seen: dict[tuple[str, str], float] = {}
         self.event_ids: dict[str, int] = {}
+        self.dns_names: dict[tuple[str, str, str, int], list[tuple[int, str]]] = {}
         self.file_ids = 0
 
     # --------------------------------------------------------------------------------------
@@ -149,13 +150,16 @@ class Renderer:
                     "APP_PROCESS_START",
                     {
                         "appProcessStartEvent": {
-                            "processName": action.app_id,
-                            "startTime": iso_ms(action.time),
-                            "uid": 10000
-                            + int(hashlib.sha1(action.app_id.encode()).hexdigest()[:4], 16) % 900,
-                            "pid": rng.randint(3000, 32000),
-                            "seinfo": "default:targetSdkVersion=34:complete",
-                            "apkSha256Hash": action.apk_sha256,
+                            "processInfo": {
+                                "processName": action.app_id,
+                                "packageNames": [action.app_id],
+                                "startTime": iso_ms(action.time),
+                                "uid": 10000
+                                + int(hashlib.sha1(action.app_id.encode()).hexdigest()[:4], 16) % 900,
+                                "pid": rng.randint(3000, 32000),
+                                "seinfo": "default:targetSdkVersion=34:complete",
+                                "apkSha256Hash": action.apk_sha256,
+                            }
                         }
                     },
                 )
@@ -232,23 +236,25 @@ class Renderer:
         record = {"eventId": str(number), "eventTime": iso_ms(stamp), "eventType": kind, **body}
         self.out.usage.append(UsageLog(stamp, device, record))
         if kind == "DNS" and "packageName" in body["dnsEvent"]:
-            self.out.retrievals.append(
-                Retrieval(
-                    stamp,
-                    device.device_id,
-                    body["dnsEvent"]["packageName"],
-                    body["dnsEvent"]["hostname"].lower(),
-                    "amapi",
-                )
-            )
+            # A DNS event is no retrieval: it names the CONNECTs of the device and app to its
+            # addresses (docs/data.md). The baseline searches see one calendar day at a time.
+            dns = body["dnsEvent"]
+            for ip in dns.get("ipAddresses", []):
+                key = (device.device_id, dns["packageName"], ip, int(stamp // 86400))
+                self.dns_names.setdefault(key, []).append((math.floor(stamp), dns["hostname"].lower()))
         if kind == "CONNECT" and "packageName" in body["connectEvent"]:
+            connect = body["connectEvent"]
+            ip = connect["destinationIpAddress"]
+            named = [
+                (t, host)
+                for t, host in self.dns_names.get(
+                    (device.device_id, connect["packageName"], ip, int(stamp // 86400)), []
+                )
+                if t <= math.floor(stamp)
+            ]
             self.out.retrievals.append(
                 Retrieval(
-                    stamp,
-                    device.device_id,
-                    body["connectEvent"]["packageName"],
-                    body["connectEvent"]["destinationIpAddress"],
-                    "amapi",
+                    stamp, device.device_id, connect["packageName"], max(named)[1] if named else ip, "amapi"
                 )
             )
 

@@ -150,7 +150,7 @@ def test_a_lookup_folder_without_the_device_inventory_leaves_flows_unresolved(
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         assert main(["detect", "--lookups", str(lookups), "--raw", f"bro:files:json={path}"]) == 0
     assert (
-        f"skipped {len(day)} (unresolved device (no inventory row for src_ip): {len(day)})" in err.getvalue()
+        f"skipped {len(day)} (unresolved device (no inventory row): {len(day)})" in err.getvalue()
     )
 
 
@@ -433,6 +433,9 @@ def test_every_supported_sourcetype_is_in_the_scenario(sc: Scenario, mappings: d
     assert 100_000 <= sum(counts.values()) <= 300_000
 
 
+WHOLE_SECONDS = frozenset({"mdm:amapi:usagelog"})
+
+
 def test_event_time_is_the_time_the_mapping_extracts(sc: Scenario, mappings: dict[str, Any]) -> None:
     checked = 0
     for n, event in enumerate(sc.events):
@@ -440,7 +443,13 @@ def test_event_time_is_the_time_the_mapping_extracts(sc: Scenario, mappings: dic
             continue
         normalized = normalize_line(event.raw, mappings[event.sourcetype])
         assert not isinstance(normalized, Skip), (event.sourcetype, normalized)
-        assert abs(parse_time(normalized.fields["_time"]) - event.time) < 0.001, event.raw[:200]
+        # Usage-log times have 0 to 9 fraction digits, which one props TIME_FORMAT cannot read:
+        # the mapping keeps whole seconds (docs/data.md); Splunk takes the input's own time.
+        lost = event.time - parse_time(normalized.fields["_time"])
+        if event.sourcetype in WHOLE_SECONDS:
+            assert -0.001 < lost < 1.0, event.raw[:200]
+        else:
+            assert abs(lost) < 0.001, event.raw[:200]
         checked += 1
     assert checked > 20_000
 
