@@ -1,6 +1,6 @@
 """A slow, literal reading of the contract's chain rules, used only to check the simulator's labels.
 
-It is written from ../shared/spec/CONTRACT.md section 3 and docs/contract-decisions.md, not from
+It is written from the contract (docs/contract.md) section 3 and docs/contract-decisions.md, not from
 the simulator's code, and only has to be right on normalized NDJSON events like the simulator's.
 It is not the engine: it is quadratic per device and skips what the simulator never produces.
 """
