@@ -57,3 +57,30 @@ def test_a_readme_missing_a_search_is_caught() -> None:
 
 def test_the_apps_readme_promises_nothing_for_later() -> None:
     assert not re.search(r"later release|will be|coming soon", README, re.IGNORECASE)
+
+
+def ucc_schema_errors(config: Any) -> list[str]:
+    import jsonschema
+    import splunk_add_on_ucc_framework as ucc
+    from pathlib import Path
+
+    schema = json.loads((Path(ucc.__file__).parent / "schema" / "schema.json").read_text(encoding="utf-8"))
+    errors = []
+    for error in jsonschema.Draft7Validator(schema).iter_errors(config):
+        # a oneOf's own message hides the cause (once: "'table' is a required property" for a
+        # description over UCC's 200 characters); its context names it
+        for cause in error.context or [error]:
+            errors.append(f"{'/'.join(map(str, cause.absolute_path))}: {cause.message[-120:]}")
+    return errors
+
+
+def test_global_config_is_valid_for_ucc() -> None:
+    # edits to the help texts are checked here, not first by `ucc-gen build`
+    config = json.loads((ROOT / "globalConfig.json").read_text(encoding="utf-8"))
+    assert not ucc_schema_errors(config)
+
+
+def test_a_description_over_ucc_limit_is_caught() -> None:
+    config = json.loads((ROOT / "globalConfig.json").read_text(encoding="utf-8"))
+    config["pages"]["inputs"]["description"] = "x" * 201
+    assert any("pages/inputs/description" in error and "too long" in error for error in ucc_schema_errors(config))
