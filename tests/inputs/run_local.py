@@ -20,9 +20,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "package" / "bin"))
 
 from mobile_ingress_inputs import amapi, intune, jamf  # noqa: E402
-from mobile_ingress_inputs.checkpoint import FileCheckpoints  # noqa: E402
 from mobile_ingress_inputs.collect import RunSettings, make_context, run  # noqa: E402
 from mobile_ingress_inputs.httpclient import RetryPolicy  # noqa: E402
+from stores import FileCheckpoints  # noqa: E402  (this folder is on sys.path: the script runs from it)
 
 TENANT = "8f2c6a1e-4b7d-4c3e-9a5f-0d1e2f3a4b5c"
 

@@ -9,12 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mobile_ingress_inputs.checkpoint import MemoryCheckpoints
 from mobile_ingress_inputs.collect import RunSettings, make_context, run
-from mobile_ingress_inputs.events import ListSink
 from mobile_ingress_inputs.health import SUMMARY_MARKER
 from mobile_ingress_inputs.httpclient import RetryPolicy
 from mobile_ingress_inputs.provider import RunContext, SweepStream
+
+from .stores import ListSink, MemoryCheckpoints
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.04, max_retry_after=30.0, timeout=2.0)
 

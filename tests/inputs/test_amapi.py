@@ -13,7 +13,6 @@ import pytest
 import rsa
 from mobile_ingress_inputs import amapi, google_jwt, timeutil
 from mobile_ingress_inputs.errors import ConfigError
-from mobile_ingress_inputs.events import ListSink
 
 from .fake_google import (
     CLIENT_EMAIL,
@@ -28,6 +27,7 @@ from .fake_google import (
     usage_batch,
 )
 from .fakeserver import Fault, serving
+from .stores import ListSink
 from .support import Harness, without_meta
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mobile_ingress_inputs.checkpoint import FileCheckpoints, MemoryCheckpoints
 from mobile_ingress_inputs.errors import HttpStatusError
-from mobile_ingress_inputs.events import Event, ListSink
+from mobile_ingress_inputs.events import Event
 from mobile_ingress_inputs.health import RunHealth
 from mobile_ingress_inputs.runner import Page, run_stream
 
+from .stores import FileCheckpoints, ListSink, MemoryCheckpoints
 from .support import Lines
 
 
