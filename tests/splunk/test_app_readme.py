@@ -60,9 +60,10 @@ def test_the_apps_readme_promises_nothing_for_later() -> None:
 
 
 def ucc_schema_errors(config: Any) -> list[str]:
+    from pathlib import Path
+
     import jsonschema
     import splunk_add_on_ucc_framework as ucc
-    from pathlib import Path
 
     schema = json.loads((Path(ucc.__file__).parent / "schema" / "schema.json").read_text(encoding="utf-8"))
     errors = []
@@ -83,4 +84,5 @@ def test_global_config_is_valid_for_ucc() -> None:
 def test_a_description_over_ucc_limit_is_caught() -> None:
     config = json.loads((ROOT / "globalConfig.json").read_text(encoding="utf-8"))
     config["pages"]["inputs"]["description"] = "x" * 201
-    assert any("pages/inputs/description" in error and "too long" in error for error in ucc_schema_errors(config))
+    errors = ucc_schema_errors(config)
+    assert any("pages/inputs/description" in error and "too long" in error for error in errors)
