@@ -113,11 +113,12 @@ def test_normalize_without_input_is_a_usage_error(capsys: pytest.CaptureFixture[
     assert code == 2 and "no input" in err
 
 
-def test_normalize_says_src_ip_is_left_unresolved_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+def test_normalize_says_how_src_ip_resolves_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["normalize", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "src_ip unresolved" in out and "mobile_ingress_device_inventory" in out
+    assert "devices attributed" in out and "mobile_ingress_device_inventory" in out
+    assert "randomized MAC, unmanaged device" in out
 
 
 # ------------------------------------------------------------------------------- --messages
@@ -207,11 +208,16 @@ def test_real_logs_of_every_set_run_through_detect_without_a_crash(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     specs = []
+    sourcetypes = {
+        "conn": "bro:conn:json",
+        "http": "bro:http:json",
+        "files": "bro:files:json",
+        "dhcp": "bro:dhcp:json",
+        "mdm_amapi_device": "mdm:amapi:device",
+        "mdm_intune_device": "mdm:intune:device",
+    }
     for folder in sorted(p for p in REAL.rglob("*.json") if p.parent.name != "parsuri"):
-        sourcetype = {"conn": "bro:conn:json", "http": "bro:http:json", "files": "bro:files:json"}[
-            folder.stem
-        ]
-        specs += ["--raw", f"{sourcetype}={folder}"]
+        specs += ["--raw", f"{sourcetypes[folder.stem]}={folder}"]
     specs += ["--raw", f"suricata={REAL / 'parsuri' / 'eve.json'}"]
     code, _, err = run(capsys, "detect", "--lookups", str(tmp_path), *specs)
     assert code == 0, err

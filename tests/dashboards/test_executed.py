@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from mobile_ingress.normalize import Skip, load_mappings, normalize_line
+from mobile_ingress.normalize.attribution import Attribution
 from tests.executor.timeutil import relative
 from tests.replay.deployment import Deployment
 from tests.replay.scenario import Scenario
@@ -476,3 +478,75 @@ def test_cim_coverage_rows_are_the_add_ons_own_data_sets_and_complete(
         ("Network_Traffic.All_Traffic", "mdm:amapi:usagelog"),
     }
     assert all(int(r["expected_events"]) > 0 and r["coverage_pct"] == "100" for r in rows)
+
+
+# ------------------------------------------------------------------------- device attribution
+
+UNRESOLVED = re.compile(r"(unresolved device \([^)]*\)): (\d+)")
+
+
+def attributed_spans(scenario: Scenario, low: float, high: float) -> Counter[str]:
+    """The address spans overlapping [low, high) by the device they name, from Python's device
+    attribution over the scenario's raw events (normalize/attribution.py), as the panel labels
+    them."""
+    mappings = load_mappings()
+    attribution = Attribution()
+    for event in scenario.events:
+        if Attribution.reads(event.sourcetype):
+            result = normalize_line(event.raw, mappings[event.sourcetype], {"host": event.host})
+            if not isinstance(result, Skip):
+                attribution.add(event.sourcetype, result.fields)
+    counts: Counter[str] = Counter()
+    for row in attribution.rows():
+        if row["ip"] is None or not (
+            float(str(row["last_seen"])) >= low and float(str(row["first_seen"])) < high
+        ):
+            continue
+        if row["device_id"]:
+            counts["a device"] += 1
+        elif row["mac_randomized"]:
+            counts["none: randomized MAC (no MDM reports it)"] += 1
+        elif int(str(row["mac_devices"])) > 1:
+            counts["none: ambiguous (several devices report the MAC)"] += 1
+        else:
+            counts["none: unmanaged device (no MDM reports the MAC)"] += 1
+    return counts
+
+
+def test_the_attribution_panel_counts_the_ranges_address_spans_by_the_device_they_name(
+    recordings: dict[str, Recording], scenario: Scenario
+) -> None:
+    health = recordings[DATA_HEALTH]
+    rows = {str(r["attribution"]): int(r["spans"]) for r in health.table("ds_attribution")}
+    assert rows == dict(attributed_spans(scenario, *health_range(health)))
+    # a5's lease of day 4 with a private MAC (tests/replay/fleet.py) is in the last 7 days
+    assert rows["none: randomized MAC (no MDM reports it)"] == 1
+
+
+def unresolved_runs(replay: Deployment, low: float, high: float) -> dict[str, list[tuple[int, int]]]:
+    """(run time, retrievals skipped) of each correlation run in [low, high], by unresolved reason,
+    from the runs' own search warnings."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for run in replay.runs_of(replay.correlation_name()):
+        if not low <= run.now <= high:
+            continue
+        for message in run.results.messages:
+            if "ingresscorrelate: skipped " in message.text:
+                for reason, count in UNRESOLVED.findall(message.text.split(". First:", 1)[0]):
+                    out.setdefault(reason, []).append((run.now, int(count)))
+    return out
+
+
+def test_the_unresolved_panel_counts_what_the_correlation_runs_skipped_by_reason(
+    recordings: dict[str, Recording], replay: Deployment
+) -> None:
+    health = recordings[DATA_HEALTH]
+    runs = unresolved_runs(replay, *health_range(health))
+    assert "unresolved device (randomized MAC)" in runs
+    got = {
+        str(r["reason"]): (int(r["runs"]), int(r["most_in_one_run"]), int(r["last_run"]))
+        for r in health.table("ds_unresolved")
+    }
+    assert got == {
+        reason: (len(seen), max(n for _, n in seen), max(seen)[1]) for reason, seen in runs.items()
+    }

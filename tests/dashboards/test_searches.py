@@ -19,6 +19,7 @@ import pytest
 from mobile_ingress.engine.events import EVENT_FIELDS
 from mobile_ingress.engine.findings import FIELDS as FINDING_FIELDS
 from mobile_ingress.engine.lookups import COLUMNS
+from mobile_ingress.normalize.attribution import COLUMNS as ATTRIBUTION_COLUMNS
 
 from ..splunk.test_knowledge_objects import MACRO, expand, read_conf
 from . import spl
@@ -65,6 +66,7 @@ APP_FIELDS = (
     | frozenset(EVENT_FIELDS)
     | {"src", "dvc", "suppressed_by", "disabled"}
     | {column for columns in COLUMNS.values() for column in columns}
+    | frozenset(ATTRIBUTION_COLUMNS)
 )
 KNOWN_FIELDS = APP_FIELDS | SPLUNK_FIELDS | REST_FIELDS
 LOOKUP_COMMAND = re.compile(

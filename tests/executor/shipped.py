@@ -30,6 +30,7 @@ SAMPLE_FILES = {
     "bro_conn.json": ("netflow", "bro:conn:json"),
     "bro_files.json": ("netflow", "bro:files:json"),
     "bro_http.json": ("netflow", "bro:http:json"),
+    "bro_dhcp.json": ("netflow", "bro:dhcp:json"),
     "suricata_eve.json": ("netids", "suricata"),
 }
 

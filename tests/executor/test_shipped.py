@@ -149,3 +149,7 @@ def test_every_saved_search_runs_over_the_samples() -> None:
         for name in sp.savedsearches:
             sp.run_saved_search(name, now=now)
         assert sp.kvstore.all_records("mobile_ingress_managed_apps")
+
+
+def test_every_sample_file_is_indexed_by_the_sample_replay() -> None:
+    assert sorted(SAMPLE_FILES) == sorted(path.name for path in SAMPLES.glob("*.json"))

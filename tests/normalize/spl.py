@@ -16,6 +16,8 @@ Documented semantics it follows (Splunk 10.4 props.conf.spec and search referenc
 - `round(X)`: half away from zero; `split(X, sep)`, `mvindex(X, n)` (negative n from the end);
   `<=`/`>=` compare numbers, a null is not comparable (the mathematical and multivalue function
   pages of the same reference);
+- `match(X, regex)`: whether the regex matches X; `mvfind(X, regex)`: the index of the first value of
+  X it matches, null when none does (the text and multivalue function pages);
 - `in(X, v...)`: X equals one of the values
   (https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/comparison-and-conditional-functions).
 """
@@ -48,6 +50,8 @@ FUNCTIONS = frozenset(
         "mvmap",
         "round",
         "split",
+        "match",
+        "mvfind",
     }
 )
 TOKEN = re.compile(
@@ -314,6 +318,11 @@ def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -
         number = _number(values[0])
         # half away from zero (Splunk's round)
         return None if number is None else float(math.floor(abs(number) + 0.5)) * (1 if number >= 0 else -1)
+    if name == "mvfind":
+        # the index of the first value the regex matches; null when none does
+        items = values[0] if isinstance(values[0], list) else [] if values[0] is None else [values[0]]
+        found = [i for i, v in enumerate(items) if re.search(str(values[1]), str(_scalar_text(v)))]
+        return float(found[0]) if found else None
     if name == "mvcount":
         return float(len(values[0])) if isinstance(values[0], list) else (None if values[0] is None else 1.0)
     if name == "tonumber":
@@ -326,7 +335,9 @@ def evaluate(node: Node, fields: dict[str, list[str]], raw: dict[str, object]) -
     if name == "len":
         return float(len(text))
     if name == "replace":
-        return re.sub(str(values[1]), str(values[2]), text)
+        return re.sub(str(values[1]), str(values[2]), text)  # PCRE's \1 is Python's
+    if name == "match":
+        return re.search(str(values[1]), text) is not None
     raise ValueError(name)
 
 

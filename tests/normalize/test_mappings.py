@@ -172,6 +172,7 @@ def test_two_mappings_may_not_share_an_eventtype(tmp_path: Path) -> None:
 def test_the_shipped_mappings_load() -> None:
     assert sorted(mappings()) == [
         "bro:conn:json",
+        "bro:dhcp:json",
         "bro:files:json",
         "bro:http:json",
         "mdm:amapi:device",

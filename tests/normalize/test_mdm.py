@@ -275,10 +275,11 @@ def test_an_android_management_api_device_gives_its_wifi_mac() -> None:
     assert fields_of("mdm:amapi:device", event)["mac"] == "3c:28:6d:00:00:01"
 
 
-def test_an_intune_device_gives_its_wifi_mac_in_lower_case_without_separators() -> None:
-    # Intune writes twelve hex digits; no mapping construct inserts the colons (docs/inputs.md).
+def test_an_intune_device_gives_its_wifi_mac_colon_separated_as_the_leases_write_it() -> None:
+    # Intune writes twelve hex digits; the `mac` construct inserts the colons (device attribution
+    # joins the DHCP leases' aa:bb:cc:dd:ee:ff to it).
     (event,) = records.intune_events("managedDevices", devices=[fake_graph.managed_device(1)])
-    assert fields_of("mdm:intune:device", event)["mac"] == "a4c3f0000001"
+    assert fields_of("mdm:intune:device", event)["mac"] == "a4:c3:f0:00:00:01"
 
 
 def test_a_device_without_a_wifi_mac_gives_no_mac() -> None:

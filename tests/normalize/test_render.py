@@ -271,12 +271,20 @@ CONSTRUCTS = {
     "reserved": {"coalesce": ["host", {"splunk": "host"}]},
     "raw": {"concat": [{"raw": "kind"}, {"const": ":"}, {"raw": "n"}]},
     "raw_array": {"count": {"raw": "tx{}"}},
+    "mac": {"mac": "mac"},
+    "if_contains": {
+        "if_contains": {"field": "types{}", "value": "ACK", "then": "s", "else": {"const": "no"}}
+    },
 }
 RECORDS = [
     {"tx": ["1.2.3.4", "5.6.7.8"], "n": "12", "m": 3, "s": "MiXed", "p": "/a/b/c.apk", "a": {"b": "ab"},
-     "flag": True, "kind": "a", "host": "eve-sensor"},
-    {"tx": [], "n": "x", "s": ["l", "m"], "p": "noslash", "flag": False, "kind": "b"},
-    {"tx": "9.9.9.9", "n": 1.5, "m": None, "kind": "c"},
+     "flag": True, "kind": "a", "host": "eve-sensor", "mac": "AA-BB-CC-DD-EE-0F",
+     "types": ["REQUEST", "ACK"]},
+    {"tx": [], "n": "x", "s": ["l", "m"], "p": "noslash", "flag": False, "kind": "b", "mac": "aabb.ccdd.ee0f",
+     "types": ["DISCOVER", "OFFER"]},
+    {"tx": "9.9.9.9", "n": 1.5, "m": None, "kind": "c", "mac": "AABBCCDDEE0F", "types": "ACK", "s": "one"},
+    {"mac": "aa:bb:cc", "types": ["ACKNOWLEDGED"]},
+    {"mac": "gg:bb:cc:dd:ee:ff"},
     {},
 ]  # fmt: skip
 

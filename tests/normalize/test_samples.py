@@ -93,5 +93,5 @@ def test_zeek_files_samples_hold_both_forms() -> None:
     assert any("tx_hosts" in r and "rx_hosts" in r and "conn_uids" in r and "uid" not in r for r in records)
 
 
-def test_suricata_samples_hold_fileinfo_http_and_flow() -> None:
-    assert {r["event_type"] for r in sample_records("suricata")} == {"fileinfo", "http", "flow"}
+def test_suricata_samples_hold_fileinfo_http_flow_and_dhcp() -> None:
+    assert {r["event_type"] for r in sample_records("suricata")} == {"fileinfo", "http", "flow", "dhcp"}

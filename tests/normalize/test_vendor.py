@@ -78,11 +78,12 @@ def test_sourcetypes_of_our_own_keep_their_cim_fields() -> None:
 
 
 @pytest.mark.parametrize("sourcetype", sorted(VENDOR_SOURCETYPES))
-def test_a_vendor_sourcetype_defines_exactly_its_contract_and_join_fields(sourcetype: str) -> None:
+def test_a_vendor_sourcetype_defines_exactly_its_contract_lease_and_join_fields(sourcetype: str) -> None:
     mapping = mappings()[sourcetype]
     stanza = props()[sourcetype]
     defined = {k.partition("-")[2] for k in stanza if k not in INDEX_TIME}
-    contract = {r.namespaced(o.name) for o in mapping.contract_outputs}
+    # the contract fields and the lease fields of device attribution (`ip`, `mac`, `lease_time`)
+    contract = {r.namespaced(o.name) for o in mapping.namespaced_outputs}
     assert contract <= defined
     assert {d for d in defined - contract if not d.startswith("mobile_ingress_join_")} == set()
     cim_only = {o.name for o in mapping.outputs} - set(CONTRACT_FIELDS)

@@ -8,7 +8,9 @@ The install, step by step (the checklist's numbers):
 1-2. the app's confs and lookups (the executor reads package/); the data macros' shipped indexes
      (mobile, netflow, netids) are the scenario's, and the scenario's site networks lie inside the
      shipped mobile_ingress_device_networks;
-5. mobile_ingress_ip_sources reads the scenario's DHCP leases (a test-only sourcetype, props added);
+5. the scenario's DHCP leases are Zeek dhcp.log (site A) and Suricata EVE dhcp (site B), in the
+   indexes mobile_ingress_dhcp ships with; mobile_ingress_ip_sources stays as shipped (no other
+   address source);
 6-9. every scheduled saved search enabled; mobile_ingress_destination_baseline_initial run by hand
      at install, before any data (the gate then says the baseline is empty), the update daily.
 """
@@ -33,15 +35,6 @@ from .schedule import Cron
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "package"
-DHCP_SOURCETYPE = "mobile_ingress:test:dhcp"
-IP_SOURCES = f'search index=netops sourcetype="{DHCP_SOURCETYPE}" | fields _time device_id platform ip user'
-DHCP_PROPS = {
-    "SHOULD_LINEMERGE": "false",
-    "KV_MODE": "json",
-    "TIME_PREFIX": '"ts"\\s*:\\s*"',
-    "TIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%3N%Z",
-    "MAX_TIMESTAMP_LOOKAHEAD": "40",
-}
 INITIAL_BASELINE = "mobile_ingress_destination_baseline_initial"
 # Where splunkd would read the app's logs from (the replay writes them under a temporary home).
 SPLUNK_LOGS = "/opt/splunk/var/log/splunk/"
@@ -79,8 +72,6 @@ class Deployment:
         for name in ("ta_mobile_ingress.ingresscorrelate", "ta_mobile_ingress.ingressprefilter"):
             logging.getLogger(name).handlers.clear()
         self.sp = Splunk(app_dir=PACKAGE, seed=self.seed, chunk_size=self.chunk_size)
-        self.sp.set_macro("mobile_ingress_ip_sources", IP_SOURCES)
-        self.sp.add_props(DHCP_SOURCETYPE, DHCP_PROPS)
         self.sp.add_events(
             IndexedEvent(
                 index=e.index,

@@ -11,24 +11,49 @@ The address plan makes the inventory's hard cases happen: every address changes 
 (the pool is re-planned, so each weekday address goes to another device from day 7 on); on day 2
 device a1 leaves site A for a few hours and its address is leased meanwhile to a4, visiting from
 site B, before a1 gets it back (a builder that merges a1's two spans across the gap covers a4's
-flows too, which then resolve to no device)."""
+flows too, which then resolve to no device); on day 4 device a5 joins site B's Wi-Fi with a
+private (randomized) MAC, which no MDM reports, so its flows that day resolve to no device.
+
+The servers' leases are what the sensors log (docs/data.md, Device attribution): site A's Zeek
+writes dhcp.log (`bro:dhcp:json`: the first exchange DISCOVER, OFFER, REQUEST, ACK, each renewal
+REQUEST, ACK, with `lease_time`), site B's Suricata writes EVE `dhcp` events of the ACKs in its
+default, non-extended mode (`dhcp_type` ack, `renewal_time` T1 = half the lease, no `lease_time`)."""
 
 from __future__ import annotations
 
 import json
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from .catalog import AMAPI_ENTERPRISE, ANDROID_APPS, IOS_APPS, PLANTED_APPS
-from .model import DAYS, Device, Lease, Platform, Presence, RawEvent, Site, at, iso_ms, rng_for
+from .model import (
+    DAYS,
+    Device,
+    Lease,
+    Platform,
+    Presence,
+    RawEvent,
+    Site,
+    at,
+    iso_us_offset,
+    rng_for,
+    zeek_id,
+    zeek_ts,
+)
 
 LEASE_TIME = 3600
 RENEW = LEASE_TIME // 2
 SUBNETS = {Site.A: "10.20.30", Site.B: "10.40.50"}
 POOL = range(40, 100)
 WEEKEND = (5, 6)
+SERVERS = {Site.A: "10.20.30.1", Site.B: "10.40.50.1"}
 # The address-plan cases need these devices on site that day: never a day off there.
-MUST_BE_ON_SITE = {("a1", 2), ("a4", 2)}
+MUST_BE_ON_SITE = {("a1", 2), ("a4", 2), ("a5", 4)}
+# On day 4, a5 joins site B's Wi-Fi with a private MAC (Android's per-network randomized address:
+# locally administered, 0x02 set in the first octet), as when the Wi-Fi profile leaves
+# randomization on: no MDM reports it.
+RANDOMIZED = {("a5", 4): "a6:1f:4c:93:0b:7d"}
 
 
 @dataclass(frozen=True)
@@ -232,6 +257,7 @@ class Visit:
     arrive: float
     leave: float
     wants: str
+    mac: str = ""  # the MAC the device joins with, when not its Wi-Fi MAC (a randomized one)
 
 
 def weekly_address(key: str, site: Site, day: int) -> str:
@@ -273,7 +299,8 @@ def plan_visits(seed: int) -> list[Visit]:
                 )
                 visits.append(Visit(spec.key, spec.site, at(2, 14, 30, rng.uniform(0, 60)), leave, home))
             else:
-                visits.append(Visit(spec.key, spec.site, arrive, leave, home))
+                mac = RANDOMIZED.get((spec.key, day), "")
+                visits.append(Visit(spec.key, spec.site, arrive, leave, home, mac))
     return visits
 
 
@@ -298,6 +325,7 @@ def lease_times(arrive: float, leave: float, rng: random.Random) -> list[float]:
 def run_dhcp(seed: int, devices: list[Device], visits: list[Visit]) -> DhcpResult:
     by_key = {key_of(d): d for d in devices}
     rng = rng_for(seed, "dhcp")
+    log_rng = rng_for(seed, "dhcp-log")  # the sensors' own ids and lags
     busy: dict[str, float] = {}  # address -> end of its current lease span
     leases, presence, events = [], [], []
     for visit in sorted(visits, key=lambda v: (v.arrive, v.key)):
@@ -312,32 +340,82 @@ def run_dhcp(seed: int, devices: list[Device], visits: list[Visit]) -> DhcpResul
             )
         end = times[-1] + LEASE_TIME
         busy[ip] = end
-        leases.append(Lease(device.device_id, ip, visit.site, round(times[0], 3), round(end, 3)))
+        mac = visit.mac or device.wifi_mac
+        leases.append(Lease(device.device_id, ip, visit.site, round(times[0], 3), round(end, 3), mac))
         # The device has its address from the first lease event (DHCP ACK) on: no traffic before.
         presence.append(Presence(device.device_id, visit.site, times[0], visit.leave, ip))
-        for when in times:
-            events.append(dhcp_event(device, ip, visit.site, when, rng))
+        for n, when in enumerate(times):
+            render = zeek_dhcp if visit.site == Site.A else suricata_dhcp
+            events.append(render(device, mac, ip, visit.site, round(when, 3), n == 0, log_rng))
     return DhcpResult(leases, presence, events)
 
 
-def dhcp_event(device: Device, ip: str, site: Site, when: float, rng: random.Random) -> RawEvent:
-    stamp = round(when, 3)
-    record = {
-        "ts": iso_ms(stamp),
-        "device_id": device.device_id,
-        "ip": ip,
-        "mac": device.wifi_mac,
-        "platform": device.platform.value,
-        "user": device.user,
-        "lease_time": LEASE_TIME,
+def zeek_dhcp(
+    device: Device, mac: str, ip: str, site: Site, when: float, first: bool, rng: random.Random
+) -> RawEvent:
+    """A dhcp.log line (Zeek 3+, DHCP::Info): the first exchange of a stay is DORA (the client
+    broadcasts from 0.0.0.0, so client_addr is the assigned address), a renewal REQUEST, ACK
+    unicast from the client's address. `ts` is the exchange's first message, the lease's start."""
+    duration = rng.uniform(0.2, 0.6) if first else rng.uniform(0.001, 0.01)
+    record: dict[str, Any] = {
+        "uids": [zeek_id(rng, "C")] + ([zeek_id(rng, "C")] if first else []),
+        "client_addr": ip,
+        "server_addr": SERVERS[site],
+        "mac": mac,
+        "host_name": device.name,
     }
-    host = f"dhcp-site-{site.value.lower()}"
+    if first:
+        record["requested_addr"] = ip
+    record.update(
+        {
+            "assigned_addr": ip,
+            "lease_time": float(LEASE_TIME),
+            "msg_types": ["DISCOVER", "OFFER", "REQUEST", "ACK"] if first else ["REQUEST", "ACK"],
+            "duration": round(duration, 6),
+        }
+    )
+    raw = '{"ts":' + zeek_ts(when) + "," + json.dumps(record, separators=(",", ":"))[1:]
     return RawEvent(
-        "netops",
-        "mobile_ingress:test:dhcp",
-        "/var/log/kea/leases.json",
-        host,
+        "netflow",
+        "bro:dhcp:json",
+        "/opt/zeek/logs/current/dhcp.log",
+        "zeek-site-a",
+        raw,
+        int(when + duration + rng.uniform(20, 120)),
+        round(when, 6),
+    )
+
+
+def suricata_dhcp(
+    device: Device, mac: str, ip: str, site: Site, when: float, first: bool, rng: random.Random
+) -> RawEvent:
+    """An EVE dhcp event of the server's ACK (rust/src/dhcp/logger.rs, non-extended mode: type, id,
+    client_mac, assigned_ip, then the options the server sent: the message type and T1)."""
+    record = {
+        "timestamp": iso_us_offset(when),
+        "flow_id": rng.getrandbits(52),
+        "in_iface": "eth1",
+        "event_type": "dhcp",
+        "src_ip": SERVERS[site],
+        "src_port": 67,
+        "dest_ip": "255.255.255.255" if first else ip,
+        "dest_port": 68,
+        "proto": "UDP",
+        "dhcp": {
+            "type": "reply",
+            "id": rng.getrandbits(32),
+            "client_mac": mac,
+            "assigned_ip": ip,
+            "dhcp_type": "ack",
+            "renewal_time": RENEW,
+        },
+    }
+    return RawEvent(
+        "netids",
+        "suricata",
+        "/var/log/suricata/eve.json",
+        "suricata-site-b",
         json.dumps(record, separators=(",", ":")),
-        int(stamp + rng.uniform(5, 30)),
-        stamp,
+        int(when + rng.uniform(5, 60)),
+        round(when, 6),
     )

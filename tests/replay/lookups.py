@@ -1,9 +1,11 @@
 """The lookups a correct Splunk side would have built, for the command line (`--lookups DIR`):
 
 - `mobile_ingress_device_inventory`: one row per DHCP lease span (first_seen = the span's first
-  lease event, last_seen = its last one's expiry), never merged across a gap. Every span of the
-  scenario: the command line correlates all nine days at once, and the hourly builder holds each
-  span by the time the correlation runs that need it.
+  lease event, last_seen = its last one's expiry), never merged across a gap, with the lease's MAC;
+  a span of a randomized MAC has no device (mac_randomized=true). Every span of the scenario: the
+  command line correlates all nine days at once, and the hourly builder holds each span by the
+  time the correlation runs that need it. (The command line builds the same rows itself from the
+  raw DHCP and MDM events: device attribution.)
 - `mobile_ingress_managed_apps`: from the inventories the inputs wrote before the day (Jamf
   `managementStatus` Managed (any case), Intune assignment intents required/available/
   availableWithoutEnrollment, Android policies' applications not BLOCKED), roles from the shipped
@@ -23,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .model import Lease, RawEvent
+from .model import Device, Lease, RawEvent
 from .sources import Retrieval
 
 ROLE_MAP = Path(__file__).resolve().parents[2] / "package" / "lookups" / "mobile_ingress_mdm_role_map.csv"
@@ -45,7 +47,7 @@ INVENTORY = "mobile_ingress_device_inventory"
 MANAGED = "mobile_ingress_managed_apps"
 BASELINE = "mobile_ingress_destination_baseline"
 COLUMNS = {
-    INVENTORY: ("device_id", "platform", "ip", "user", "first_seen", "last_seen"),
+    INVENTORY: ("device_id", "platform", "ip", "user", "first_seen", "last_seen", "mac", "mac_randomized"),
     MANAGED: ("platform", "app_id", "managed", "approved_roles", "source"),
     BASELINE: ("app_id", "dest", "first_seen", "last_seen", "count"),
 }
@@ -55,20 +57,25 @@ def stamp(epoch: float) -> str:
     return f"{epoch:.3f}"
 
 
-def inventory_rows(
-    leases: Sequence[Lease], platforms: dict[str, str], users: dict[str, str]
-) -> list[dict[str, str]]:
-    return [
-        {
-            "device_id": lease.device_id,
-            "platform": platforms[lease.device_id],
-            "ip": lease.ip,
-            "user": users[lease.device_id],
-            "first_seen": stamp(lease.start),
-            "last_seen": stamp(lease.end),
-        }
-        for lease in sorted(leases, key=lambda s: (s.start, s.device_id))
-    ]
+def inventory_rows(leases: Sequence[Lease], devices: Sequence[Device]) -> list[dict[str, str]]:
+    """One row per lease span; a lease of a MAC no device reports (a randomized one) has no device."""
+    by_mac = {d.wifi_mac: d for d in devices}
+    rows = []
+    for lease in sorted(leases, key=lambda s: (s.start, s.device_id)):
+        device = by_mac.get(lease.mac)
+        rows.append(
+            {
+                "device_id": device.device_id if device else "",
+                "platform": device.platform.value if device else "",
+                "ip": lease.ip,
+                "user": device.user if device else "",
+                "first_seen": stamp(lease.start),
+                "last_seen": stamp(lease.end),
+                "mac": lease.mac,
+                "mac_randomized": "false" if device else "true",
+            }
+        )
+    return rows
 
 
 def role_map() -> dict[tuple[str, str, str], list[str]]:

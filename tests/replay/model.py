@@ -110,6 +110,7 @@ class Lease:
     site: Site
     start: float
     end: float
+    mac: str = ""  # the MAC the device held it with: its Wi-Fi MAC, or a randomized one
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from .mdm import Inventories, sweep_events, sweeps, usage_events
 from .model import END, START, Edit, Fleet, Planted, RawEvent, day_start, rng_for
 from .sources import Collector, Renderer, Retrieval
 
-DHCP = "mobile_ingress:test:dhcp"
 FILES = {
     "bro:conn:json": "bro_conn.json",
+    "bro:dhcp:json": "bro_dhcp.json",
     "bro:http:json": "bro_http.json",
     "bro:files:json": "bro_files.json",
     "suricata": "suricata_eve.json",
@@ -36,7 +36,6 @@ FILES = {
     "mdm:intune:device": "mdm_intune_device.json",
     "mdm:intune:audit": "mdm_intune_audit.json",
     "mdm:jamf:mobiledevice": "mdm_jamf_mobiledevice.json",
-    DHCP: "mobile_ingress_test_dhcp.json",
 }
 
 
@@ -54,10 +53,8 @@ class Scenario:
     def lookups_for_cli(self, day: int = 7) -> dict[str, list[dict[str, str]]]:
         """What a correct builder and baseline would have produced by 00:00 UTC of `day` (lookups.py)."""
         before = day_start(day)
-        platforms = {d.device_id: d.platform.value for d in self.fleet.devices}
-        users = {d.device_id: d.user for d in self.fleet.devices}
         return {
-            INVENTORY: inventory_rows(self.fleet.leases, platforms, users),
+            INVENTORY: inventory_rows(self.fleet.leases, self.fleet.devices),
             MANAGED: managed_rows(self.events, before),
             BASELINE: baseline_rows(self.retrievals, before),
         }
@@ -67,10 +64,10 @@ class Scenario:
         return write_csv(Path(folder), self.lookups_for_cli(day))
 
     def write_raw(self, folder: str | Path) -> list[str]:
-        """One file per sourcetype (in event time order); returns the `--raw SOURCETYPE=FILE` specs of
-        the sourcetypes the command line supports. The test-only DHCP sourcetype is written too
-        (mobile_ingress_test_dhcp.json) but has no spec: the command line has no mapping for it, and
-        its leases reach the command line as `lookups_for_cli()`'s device inventory."""
+        """One file per sourcetype (in event time order); returns the `--raw SOURCETYPE=FILE` specs.
+        The DHCP leases (Zeek dhcp.log, Suricata's dhcp events) and the MDM device inventories among
+        them give the command line its device inventory (device attribution), as the builder's
+        KV store collection does in Splunk."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         by_type: dict[str, list[RawEvent]] = {}
@@ -81,8 +78,7 @@ class Scenario:
             events = sorted(by_type.get(sourcetype, []), key=lambda e: (e.time, e.raw))
             path = out / name
             path.write_text("".join(e.raw + "\n" for e in events), encoding="utf-8")
-            if sourcetype != DHCP:
-                specs.append(f"{sourcetype}={path}")
+            specs.append(f"{sourcetype}={path}")
         return specs
 
     def counts(self) -> dict[str, int]:

@@ -12,10 +12,15 @@ import csv
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from mobile_ingress.normalize import Skip, load_mappings, normalize_line
+from mobile_ingress.normalize.attribution import COLUMNS as ATTRIBUTION_COLUMNS
+from mobile_ingress.normalize.attribution import Attribution
 
 from .deployment import Deployment
 from .es_actions import single
@@ -24,7 +29,10 @@ from .scenario import Scenario
 
 DAY = 86400
 CLI = [sys.executable, "-m", "mobile_ingress.cli.main"]
-KV_LOOKUPS = ("device_inventory", "managed_apps", "destination_baseline")
+# The builders' and the baseline's collections the command line takes as --lookups. Not the device
+# inventory: the command line builds its own from the same raw DHCP and MDM events (device
+# attribution), and the test below checks the builder's rows are those.
+KV_LOOKUPS = ("managed_apps", "destination_baseline")
 ALLOWLISTS = ("allowed_apps", "allowed_destinations", "allowed_paths", "file_risk_patterns")
 COMPARED = ("analytic_id", "device_id", "app_id", "dest", "url", "file_path", "risk_class", "stages",
             "context", "risk_score", "severity", "confidence")  # fmt: skip
@@ -34,9 +42,10 @@ COMPARED = ("analytic_id", "device_id", "app_id", "dest", "url", "file_path", "r
 
 
 def export(replay: Deployment, folder: Path, with_edits: bool) -> Path:
-    """The lookups in force at the end of the replay, as CSV files for `--lookups`: the builders'
-    and the baseline's KV collections; the allowlists' collections only WITH_EDITS (before the
-    edits they were empty, so the shipped files applied)."""
+    """The lookups in force at the end of the replay, as CSV files for `--lookups`: the managed
+    apps' and the baseline's KV collections; the allowlists' collections only WITH_EDITS (before the
+    edits they were empty, so the shipped files applied). The device inventory the command line
+    attributes itself from the raw leases and MDM inventories."""
     folder.mkdir(parents=True, exist_ok=True)
     names = KV_LOOKUPS + (ALLOWLISTS if with_edits else ())
     for name in names:
@@ -272,25 +281,66 @@ def test_every_drilldown_runs_and_shows_the_findings_evidence(replay: Deployment
 
 
 def test_the_device_inventory_is_the_lease_spans(replay: Deployment, scenario: Scenario) -> None:
-    """One row per DHCP lease span, never merged across a gap (on day 2 a1 leaves site A, a4 holds
-    its address, a1 comes back: merged, a4's flows would match two rows and go unresolved)."""
+    """One row per DHCP lease span (Zeek dhcp.log on site A, Suricata EVE dhcp on site B), never
+    merged across a gap (on day 2 a1 leaves site A, a4 holds its address, a1 comes back: merged,
+    a4's flows would match two rows and go unresolved), with its MAC and the device the MDMs report
+    with it; a5's span of day 4, of a randomized MAC, has none."""
     expected = {
-        (row["device_id"], row["ip"], round(float(row["first_seen"])), round(float(row["last_seen"])))
+        (row["device_id"], row["ip"], row["mac"], row["mac_randomized"],
+         round(float(row["first_seen"])), round(float(row["last_seen"])))
         for row in scenario.lookups_for_cli()["mobile_ingress_device_inventory"]
-    }
+    }  # fmt: skip
     got = {
-        (r["device_id"], r["ip"], round(float(r["first_seen"])), round(float(r["last_seen"])))
+        (str(r.get("device_id") or ""), r["ip"], r["mac"], r["mac_randomized"],
+         round(float(r["first_seen"])), round(float(r["last_seen"])))
         for r in replay.sp.kvstore.all_records("mobile_ingress_device_inventory")
-        if str(r["ip"]).startswith("10.")  # the sites' DHCP pools; Jamf reports home addresses too
-    }
+        if str(r.get("ip", "")).startswith("10.")  # the sites' DHCP pools; Jamf reports home addresses too
+    }  # fmt: skip
     assert got == expected
+    assert any(row[3] == "true" and row[0] == "" for row in got)
+
+
+def rounded(row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """An inventory row in one form for the KV store's and Python's: text cells, times to the ms,
+    no empty cells."""
+    out = []
+    for name in ATTRIBUTION_COLUMNS:
+        value = row.get(name)
+        if value is None or value == "":
+            continue
+        if name in ("first_seen", "last_seen", "lease_end"):
+            value = f"{float(str(value)):.3f}"
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        out.append((name, str(value)))
+    return tuple(out)
+
+
+def test_the_builders_rows_are_what_the_command_line_attributes_from_the_same_raw_events(
+    replay: Deployment, scenario: Scenario
+) -> None:
+    """The Splunk builder, run hourly over nine days and merging each run into its collection, holds
+    the rows Python's device attribution (normalize/attribution.py, what `detect --raw` uses) gives
+    the same raw events at once: device rows, lease spans and Jamf's address sightings alike."""
+    mappings = load_mappings()
+    attribution = Attribution()
+    for event in scenario.events:
+        if Attribution.reads(event.sourcetype):
+            result = normalize_line(event.raw, mappings[event.sourcetype], {"host": event.host})
+            assert not isinstance(result, Skip), result
+            attribution.add(event.sourcetype, result.fields)
+    expected = sorted(rounded(row) for row in attribution.rows())
+    got = sorted(rounded(r) for r in replay.sp.kvstore.all_records("mobile_ingress_device_inventory"))
+    assert got == expected
+    kinds = Counter(dict(row)["kind"] for row in got)
+    assert set(kinds) == {"mdm:jamf", "mdm:amapi", "mdm:intune", "lease", "sighting"}, kinds
 
 
 def test_jamf_reported_addresses_are_spans_of_their_own(replay: Deployment, scenario: Scenario) -> None:
     jamf = [
         r
         for r in replay.sp.kvstore.all_records("mobile_ingress_device_inventory")
-        if r["ip"].startswith("192.0.2.")
+        if str(r.get("ip", "")).startswith("192.0.2.")
     ]
     ios = {d.device_id for d in scenario.fleet.devices if d.platform.value == "ios"}
     assert jamf and {r["device_id"] for r in jamf} <= ios

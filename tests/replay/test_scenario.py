@@ -21,10 +21,10 @@ from mobile_ingress.normalize import Skip, load_mappings, normalize_line
 
 from .benign import Benign, Locator
 from .cases import EDIT_TIME
-from .fleet import LEASE_TIME, build_devices, key_of, plan_visits, run_dhcp
+from .fleet import LEASE_TIME, RANDOMIZED, RENEW, build_devices, key_of, plan_visits, run_dhcp
 from .lookups import BASELINE, BASELINE_DEVICES, INVENTORY, MANAGED
 from .model import DAY, END, START, EditKind, Fleet, Lease, Platform, RawEvent, Site, at
-from .scenario import DHCP, FILES, Scenario, build_scenario
+from .scenario import FILES, Scenario, build_scenario
 
 SEED = 7
 MDM_INVENTORIES = (
@@ -123,13 +123,37 @@ def test_another_seed_moves_the_leases_and_the_benign_behaviour() -> None:
 # ----------------------------------------------------------------------------- the command line
 
 
+def randomized_flows(sc: Scenario) -> list[RawEvent]:
+    """The Zeek and Suricata retrievals of a5's stay of day 4, when it joined with a private MAC."""
+    (lease,) = [s for s in sc.fleet.leases if s.mac in RANDOMIZED.values()]
+    mappings = load_mappings()
+    flows = []
+    for event in sc.events:
+        if event.sourcetype in ("bro:files:json", "suricata") and lease.start <= event.time <= lease.end:
+            fields = normalize_line(event.raw, mappings[event.sourcetype])
+            assert not isinstance(fields, Skip)
+            if fields.activity == "retrieval" and fields.fields["src_ip"] == lease.ip:
+                flows.append(event)
+    return flows
+
+
 def test_every_raw_line_is_read_by_the_command_line_without_a_skip_or_warning(cli: dict[str, Any]) -> None:
     assert cli["code"] == 0
     raw_lines = [line for line in cli["err"].splitlines() if line.startswith("raw ")]
-    assert len(raw_lines) == len(FILES) - 1  # every supported sourcetype; the test-only DHCP has no mapping
+    assert len(raw_lines) == len(FILES)  # every sourcetype of the scenario is supported
     assert all(line.endswith(" 0 skipped") for line in raw_lines), raw_lines
     summary = cli["err"].splitlines()[-1]
-    assert "; skipped 0;" in summary and "; 0 warnings;" in summary, summary
+    assert "; 0 warnings;" in summary, summary
+
+
+def test_only_the_flows_of_the_randomized_mac_are_unresolved_and_say_so(
+    sc: Scenario, cli: dict[str, Any]
+) -> None:
+    """The command line attributes every other flow from the raw leases and MDM inventories."""
+    flows = randomized_flows(sc)
+    summary = cli["err"].splitlines()[-1]
+    assert flows and f"; skipped {len(flows)} (unresolved device (randomized MAC): {len(flows)});" in summary
+    assert "device attribution: 20 MDM device records with a MAC" in cli["err"]
 
 
 def test_a_lookup_folder_without_the_device_inventory_leaves_flows_unresolved(
@@ -149,9 +173,7 @@ def test_a_lookup_folder_without_the_device_inventory_leaves_flows_unresolved(
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         assert main(["detect", "--lookups", str(lookups), "--raw", f"bro:files:json={path}"]) == 0
-    assert (
-        f"skipped {len(day)} (unresolved device (no inventory row): {len(day)})" in err.getvalue()
-    )
+    assert f"skipped {len(day)} (unresolved device (no inventory row): {len(day)})" in err.getvalue()
 
 
 def test_the_findings_are_exactly_the_planted_cases_the_command_line_must_raise(
@@ -315,26 +337,58 @@ def test_the_overlap_check_sees_an_overlap() -> None:
     assert overlaps([a, b]) == [(a, b)] and overlaps([a, Lease("d2", "10.20.30.42", Site.A, 150, 250)]) == []
 
 
-def spans_from_dhcp(events: Iterable[dict[str, Any]]) -> list[tuple[str, str, float, float]]:
-    """The documented rule: lease events of one device and address chain while each comes before
-    the previous one expires; a span ends LEASE_TIME after its last event."""
+def lease_lines(sc: Scenario) -> list[dict[str, Any]]:
+    """Every lease the sensors logged, read as their documentation says: a Zeek dhcp.log exchange
+    with an ACK (its `assigned_addr` for `lease_time` from `ts`), a Suricata EVE dhcp ACK (its
+    `assigned_ip`; non-extended EVE logs the renewal time T1, half the lease)."""
+    lines = []
+    for _, d in records(sc, "bro:dhcp:json"):
+        assert "ACK" in d["msg_types"]
+        lines.append(
+            {"ts": float(d["ts"]), "mac": d["mac"], "ip": d["assigned_addr"], "lease": d["lease_time"]}
+        )
+    for _, d in records(sc, "suricata"):
+        if d["event_type"] == "dhcp":
+            assert d["dhcp"]["dhcp_type"] == "ack" and "lease_time" not in d["dhcp"]
+            lease = 2 * d["dhcp"]["renewal_time"]
+            lines.append({"ts": parse_time(d["timestamp"]), "mac": d["dhcp"]["client_mac"],
+                          "ip": d["dhcp"]["assigned_ip"], "lease": lease})  # fmt: skip
+    return lines
+
+
+def spans_from_dhcp(lines: Iterable[dict[str, Any]]) -> list[tuple[str, str, float, float]]:
+    """The documented rule: leases of one MAC and address chain while each comes before the
+    previous one expires; a span ends its lease time after its last lease."""
     spans: list[list[Any]] = []
     current: dict[tuple[str, str], list[Any]] = {}
-    for e in sorted(events, key=lambda e: parse_time(e["ts"])):
-        when, k = parse_time(e["ts"]), (e["device_id"], e["ip"])
+    for e in sorted(lines, key=lambda e: e["ts"]):
+        when, k = e["ts"], (e["mac"], e["ip"])
         span = current.get(k)
         if span is not None and when <= span[3]:
-            span[3] = when + e["lease_time"]
+            span[3] = when + e["lease"]
         else:
-            current[k] = [e["device_id"], e["ip"], when, when + e["lease_time"]]
+            current[k] = [e["mac"], e["ip"], when, when + e["lease"]]
             spans.append(current[k])
-    return sorted((d, ip, round(s, 3), round(t, 3)) for d, ip, s, t in spans)
+    return sorted((m, ip, round(s, 3), round(t, 3)) for m, ip, s, t in spans)
 
 
 def test_the_dhcp_lines_give_the_lease_spans(sc: Scenario) -> None:
-    lines = [d for _, d in records(sc, DHCP)]
-    assert all(d["lease_time"] == LEASE_TIME for d in lines)
-    assert spans_from_dhcp(lines) == sorted((s.device_id, s.ip, s.start, s.end) for s in sc.fleet.leases)
+    lines = lease_lines(sc)
+    assert {line["lease"] for line in lines} == {LEASE_TIME} == {2 * RENEW}
+    assert spans_from_dhcp(lines) == sorted((s.mac, s.ip, s.start, s.end) for s in sc.fleet.leases)
+
+
+def test_zeek_logs_site_a_and_suricata_site_b(sc: Scenario) -> None:
+    zeek = {d["assigned_addr"].rsplit(".", 1)[0] for _, d in records(sc, "bro:dhcp:json")}
+    eve = {d["dhcp"]["assigned_ip"].rsplit(".", 1)[0] for _, d in records(sc, "suricata") if "dhcp" in d}
+    assert (zeek, eve) == ({"10.20.30"}, {"10.40.50"})
+
+
+def test_a_stay_starts_with_a_full_exchange_and_renews_with_request_and_ack(sc: Scenario) -> None:
+    kinds = {tuple(d["msg_types"]) for _, d in records(sc, "bro:dhcp:json")}
+    assert kinds == {("DISCOVER", "OFFER", "REQUEST", "ACK"), ("REQUEST", "ACK")}
+    firsts = sum(1 for _, d in records(sc, "bro:dhcp:json") if len(d["msg_types"]) == 4)
+    assert firsts == len([s for s in sc.fleet.leases if s.site == Site.A])
 
 
 def test_every_device_changes_address(sc: Scenario) -> None:
@@ -377,8 +431,9 @@ def test_merging_a_devices_spans_across_its_gap_makes_the_visitors_flows_ambiguo
 def test_the_inventory_for_the_command_line_is_one_row_per_span(sc: Scenario) -> None:
     rows = sc.lookups_for_cli(7)[INVENTORY]
     assert len(rows) == len(sc.fleet.leases)
+    randomized = set(RANDOMIZED.values())
     assert {(r["device_id"], r["ip"], float(r["first_seen"]), float(r["last_seen"])) for r in rows} == {
-        (s.device_id, s.ip, s.start, s.end) for s in sc.fleet.leases
+        ("" if s.mac in randomized else s.device_id, s.ip, s.start, s.end) for s in sc.fleet.leases
     }
 
 
@@ -429,7 +484,7 @@ def mappings() -> dict[str, Any]:
 
 def test_every_supported_sourcetype_is_in_the_scenario(sc: Scenario, mappings: dict[str, Any]) -> None:
     counts = sc.counts()
-    assert set(mappings) | {DHCP} == set(counts) == set(FILES)
+    assert set(mappings) == set(counts) == set(FILES)
     assert 100_000 <= sum(counts.values()) <= 300_000
 
 
@@ -439,7 +494,7 @@ WHOLE_SECONDS = frozenset({"mdm:amapi:usagelog"})
 def test_event_time_is_the_time_the_mapping_extracts(sc: Scenario, mappings: dict[str, Any]) -> None:
     checked = 0
     for n, event in enumerate(sc.events):
-        if event.sourcetype == DHCP or (n % 5 and event.sourcetype not in MDM_INVENTORIES):
+        if n % 5 and event.sourcetype not in MDM_INVENTORIES:
             continue
         normalized = normalize_line(event.raw, mappings[event.sourcetype])
         assert not isinstance(normalized, Skip), (event.sourcetype, normalized)
@@ -469,16 +524,31 @@ def test_one_device_id_per_device_across_sources(sc: Scenario) -> None:
     assert {d["device"] for _, d in records(sc, "mdm:amapi:usagelog")} == android
     assert {d["name"] for _, d in records(sc, "mdm:amapi:device")} == android
     assert {d["general"]["udid"] for _, d in records(sc, "mdm:jamf:mobiledevice")} == ios
-    assert {d["device_id"] for _, d in records(sc, DHCP)} == android | ios
+    assert {lease.device_id for lease in sc.fleet.leases} == android | ios
 
 
-def test_wifi_macs_are_globally_administered(sc: Scenario) -> None:
-    def local(mac: str) -> bool:
-        return bool(int(mac.split(":")[0], 16) & 0b10)
+def local(mac: str) -> bool:
+    return bool(int(mac.split(":")[0], 16) & 0b10)
 
-    assert not any(local(d.wifi_mac) for d in sc.fleet.devices)
+
+def test_wifi_macs_are_globally_administered_and_every_mdm_reports_them(sc: Scenario) -> None:
+    macs = {d.wifi_mac for d in sc.fleet.devices}
+    assert not any(local(mac) for mac in macs)
     assert local("02:00:00:00:00:02")
-    assert {d["mac"] for _, d in records(sc, DHCP)} == {d.wifi_mac for d in sc.fleet.devices}
+    assert {d["networkInfo"]["wifiMacAddress"].lower() for _, d in records(sc, "mdm:amapi:device")} <= macs
+    assert {d["hardware"]["wifiMacAddress"].lower() for _, d in records(sc, "mdm:jamf:mobiledevice")} <= macs
+    intune = {d["wiFiMacAddress"] for _, d in records(sc, "mdm:intune:device")}
+    assert intune == {mac.replace(":", "") for mac in macs}  # Intune: twelve hex digits
+
+
+def test_the_leases_carry_the_wifi_macs_but_a5s_private_one_on_day_4(sc: Scenario) -> None:
+    leased = {line["mac"] for line in lease_lines(sc)}
+    assert leased - {d.wifi_mac for d in sc.fleet.devices} == set(RANDOMIZED.values())
+    assert all(local(mac) for mac in RANDOMIZED.values())
+    (lease,) = [s for s in sc.fleet.leases if s.mac in RANDOMIZED.values()]
+    a5 = next(d for d in sc.fleet.devices if key_of(d) == "a5")
+    assert lease.device_id == a5.device_id and START + 4 * DAY <= lease.start < START + 5 * DAY
+    assert randomized_flows(sc), "a5 sends traffic on site that day"
 
 
 def test_the_mdm_events_are_the_inputs_own_output(sc: Scenario) -> None:
@@ -516,7 +586,7 @@ def test_network_sensors_index_within_their_lag(sc: Scenario) -> None:
         assert min(lags(sc, sourcetype)) >= 19 and max(lags(sc, sourcetype)) <= 140, sourcetype
     assert min(lags(sc, "bro:conn:json")) >= 19  # written when the connection closes
     assert min(lags(sc, "suricata")) >= 4 and max(lags(sc, "suricata")) <= 61
-    assert min(lags(sc, DHCP)) >= 4 and max(lags(sc, DHCP)) <= 31
+    assert min(lags(sc, "bro:dhcp:json")) >= 19 and max(lags(sc, "bro:dhcp:json")) <= 122
 
 
 def test_edr_events_arrive_by_five_minute_pulls_a_few_an_hour_late(sc: Scenario) -> None:
@@ -556,7 +626,7 @@ def test_the_scenario_spans_nine_days_from_midnight(sc: Scenario) -> None:
 def test_write_raw_writes_each_sourcetype_in_time_order(cli: dict[str, Any], sc: Scenario) -> None:
     folder = cli["folder"] / "raw"
     assert sorted(p.name for p in folder.iterdir()) == sorted(FILES.values())
-    assert [s.split("=", 1)[0] for s in cli["specs"]] == [t for t in FILES if t != DHCP]
+    assert [s.split("=", 1)[0] for s in cli["specs"]] == list(FILES)
     lines = (folder / FILES["suricata"]).read_text().splitlines()
     times = [parse_time(json.loads(line)["timestamp"]) for line in lines]
     assert times == sorted(times) and len(lines) == sc.counts()["suricata"]

@@ -145,3 +145,36 @@ def test_events_out_of_time_order_fail_clearly_unless_order_any(
         ok = scp.run([f"order={order}"], chunks_of(ascending, 500), app_dir, tmp_path)
         assert ok.exit_code is None, ok.messages
         assert [from_row(row, names) for row in ok.rows] == expected
+
+
+def _untidy(events: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The fleet with records the engine skips or warns about, as Splunk may hand them over."""
+    out: list[dict[str, object]] = []
+    for index, event in enumerate(events):
+        out.append(event)
+        if index % 211 == 5:
+            out.append({**event, "bytes_in": "lots", "event_id": f"w-{index}"})
+        if index % 307 == 9:
+            out.append({**event, "app_state": "sideways", "event_id": f"s-{index}"})
+        if index % 401 == 13:
+            out.append({**event, "_time": "soon", "event_id": f"t-{index}"})
+    return out
+
+
+def test_the_rows_and_warnings_are_those_of_correlating_every_record(
+    app_dir: Path, events: list[dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates first (engine/candidates.py) inside the command: the same rows and the same
+    warnings, word for word, as normalizing and correlating every record."""
+    records = _untidy(events)
+    reference = scp.run([], chunks_of(records, 500), app_dir, tmp_path)
+    module = scp.load_command_module()
+    original = module.Detector
+    monkeypatch.setattr(
+        module, "Detector", lambda *args, **kwargs: original(*args, candidates_first=False, **kwargs)
+    )
+    result = scp.run([], chunks_of(records, 500), app_dir, tmp_path)
+    assert result.exit_code is None and reference.exit_code is None
+    assert result.rows == reference.rows and result.rows
+    assert result.messages == reference.messages
+    assert any("warnings" in text for _, text in result.messages)  # the untidy records are reported

@@ -16,6 +16,7 @@ from typing import Any
 
 from mobile_ingress.engine.findings import FIELDS
 from mobile_ingress.engine.lookups import COLUMNS
+from mobile_ingress.normalize.attribution import COLUMNS as ATTRIBUTION_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "package" / "default"
@@ -64,8 +65,12 @@ def test_every_contract_lookup_has_a_csv_and_a_kv_definition() -> None:
         assert kv["external_type"] == "kvstore"
         assert kv["collection"] == full
         listed = [column for column in fields_list(kv) if column not in ("_key", "disabled")]
-        # the managed-apps builder keeps when an inventory last reported each app
-        bookkeeping = ["last_seen"] if name == "managed_apps" else []
+        # columns the builders keep beyond the contract's: when an inventory last reported each
+        # app; a span's MAC and why it names no device (engine/lookups.py)
+        bookkeeping = {
+            "managed_apps": ["last_seen"],
+            "device_inventory": [c for c in ATTRIBUTION_COLUMNS if c not in columns],
+        }.get(name, [])
         assert listed == [*columns, *bookkeeping], full
     assert transforms["mobile_ingress_findings"]["collection"] == "mobile_ingress_findings"
 

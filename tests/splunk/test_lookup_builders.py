@@ -6,16 +6,30 @@ rendered confs; the replays in tests/replay run them in the offline executor."""
 from __future__ import annotations
 
 import csv
+import json
 import re
+from typing import Any
 
 import pytest
 
-from mobile_ingress.engine.lookups import COLUMNS, ROLES
-from mobile_ingress.normalize import load_mappings
+from mobile_ingress.engine.lookups import COLUMNS, INVENTORY_ATTRIBUTION_COLUMNS, ROLES
+from mobile_ingress.normalize import Skip, load_mappings, normalize_line
+from mobile_ingress.normalize.attribution import COLUMNS as ATTRIBUTION_COLUMNS
+from mobile_ingress.normalize.attribution import (
+    HOLD_SECONDS,
+    MDM_KINDS,
+    PRECEDENCE,
+    SIGHTING_SOURCETYPES,
+    Attribution,
+)
+from mobile_ingress.normalize.expr import mac_spl
+from tests.executor import IndexedEvent, Splunk
+from tests.normalize import attribution_cases as cases
 
 from .test_knowledge_objects import (
     DEFAULT,
     LOOKUPS,
+    ROOT,
     commands_of,
     expand,
     read_conf,
@@ -23,13 +37,18 @@ from .test_knowledge_objects import (
     saved,
 )
 
+PACKAGE = ROOT / "package"
 BUILDERS = {
     "mobile_ingress_managed_apps_builder": "managed_apps",
     "mobile_ingress_device_inventory_builder": "device_inventory",
 }
 ROLE_MAP = LOOKUPS / "mobile_ingress_mdm_role_map.csv"
-# Columns a builder keeps for itself after the contract's (the engine ignores other columns).
-BOOKKEEPING = {"managed_apps": ["last_seen"]}
+# Columns a builder keeps for itself after the contract's (the engine ignores other columns, except
+# the attribution columns it reads to say why a flow stays unresolved).
+BOOKKEEPING = {
+    "managed_apps": ["last_seen"],
+    "device_inventory": [*INVENTORY_ATTRIBUTION_COLUMNS, "kind", "lease_end"],
+}
 
 
 def written_columns(spl: str, lookup: str) -> list[str]:
@@ -156,7 +175,11 @@ def test_the_inventory_macro_covers_every_mdm_inventory_sourcetype() -> None:
 def test_the_builders_read_fields_the_mappings_give() -> None:
     mappings = load_mappings()
     jamf = {o.name for o in mappings["mdm:jamf:mobiledevice"].outputs}
-    assert {"device_id", "platform", "ip"} <= jamf
+    assert {"device_id", "platform", "ip", "mac"} <= jamf
+    for sourcetype in ("mdm:amapi:device", "mdm:intune:device"):
+        assert {"device_id", "platform", "user", "mac"} <= {o.name for o in mappings[sourcetype].outputs}
+    for sourcetype in ("bro:dhcp:json", "suricata"):
+        assert {"ip", "mac", "lease_time"} <= {o.name for o in mappings[sourcetype].namespaced_outputs}
     intune = {o.name for o in mappings["mdm:intune:app"].outputs}
     assert {"app_id", "platform"} <= intune
 
@@ -166,7 +189,7 @@ def test_the_ip_sources_macro_ships_matching_nothing_with_the_inventory_fields()
     sourcetypes = re.findall(r'sourcetype="([^"]+)"', definition)
     assert sourcetypes == ["mobile_ingress_ip_sources_not_configured"]
     assert not any(st.startswith("mobile_ingress") for st in load_mappings())
-    assert definition.endswith("| fields _time device_id platform ip user")
+    assert definition.endswith("| fields _time ip mac device_id lease_time platform user")
     search = saved()["mobile_ingress_device_inventory_builder"]["search"]
     # multisearch, not append: no subsearch row or time limit cuts the raw events it reads
     assert "| multisearch [search `mobile_ingress_mdm_inventory`" in search
@@ -182,4 +205,210 @@ def test_the_managed_apps_builder_merges_instead_of_replacing() -> None:
     collection with the last day's sightings would drop every app of the others."""
     spl = expand(saved()["mobile_ingress_managed_apps_builder"]["search"], read_conf(DEFAULT / "macros.conf"))
     assert "| inputlookup append=true mobile_ingress_managed_apps_kv" in spl
-    assert "| dedup platform app_id" in spl and "relative_time(now(), \"-\" . 30 . \"d\")" in spl
+    assert "| dedup platform app_id" in spl and 'relative_time(now(), "-" . 30 . "d")' in spl
+
+
+# ------------------------------------------------------- device attribution: the builder's SPL
+
+
+def test_the_dhcp_macro_reads_the_lease_sourcetypes_python_reads() -> None:
+    definition = read_conf(DEFAULT / "macros.conf")["mobile_ingress_dhcp"]["definition"]
+    sourcetypes = set(re.findall(r'sourcetype="([^"]+)"', definition))
+    assert (
+        sourcetypes == set(SIGHTING_SOURCETYPES) - {"mdm:jamf:mobiledevice"} == {"bro:dhcp:json", "suricata"}
+    )
+
+
+def test_the_builder_takes_a_macs_device_from_the_mdms_in_pythons_order() -> None:
+    search = saved()["mobile_ingress_device_inventory_builder"]["search"]
+    order = re.search(r'case\(kind=="mdm:jamf", 1, kind=="mdm:amapi", 2, kind=="mdm:intune", 3\)', search)
+    assert order is not None and PRECEDENCE == ("mdm:jamf", "mdm:amapi", "mdm:intune")
+    for sourcetype, kind in MDM_KINDS.items():
+        assert f'sourcetype=="{sourcetype}", "{kind}"' in search
+
+
+def test_the_builder_normalizes_macs_as_the_mapping_construct_does() -> None:
+    assert f"mac={mac_spl('mac')}" in saved()["mobile_ingress_device_inventory_builder"]["search"]
+
+
+def test_the_hold_seconds_are_pythons() -> None:
+    hold = float(read_conf(DEFAULT / "macros.conf")["mobile_ingress_ip_hold_seconds"]["definition"])
+    assert hold == HOLD_SECONDS
+
+
+# ------------------------------------------------ device attribution in the executor, vs Python
+
+BUILDER = "mobile_ingress_device_inventory_builder"
+TIMES = ("first_seen", "last_seen", "lease_end")
+
+
+def indexed(raws: list[cases.Raw]) -> list[IndexedEvent]:
+    return [
+        IndexedEvent(index=r.index, sourcetype=r.sourcetype, source="/var/log/x", host="sensor1", raw=r.raw,
+                     indextime=float(r.indextime), time=r.time)
+        for r in raws
+    ]  # fmt: skip
+
+
+def comparable(row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A row of the KV store or of Python in one form: text cells, times to the millisecond, empty
+    cells left out."""
+    out = []
+    for name in ATTRIBUTION_COLUMNS:
+        value = row.get(name)
+        if value is None or value == "":
+            continue
+        if name in TIMES:
+            value = f"{float(str(value)):.3f}"
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        out.append((name, str(value)))
+    return tuple(out)
+
+
+def python_rows(raws: list[cases.Raw]) -> list[tuple[tuple[str, str], ...]]:
+    mappings = load_mappings()
+    attribution = Attribution()
+    for raw in raws:
+        result = normalize_line(raw.raw, mappings[raw.sourcetype], {"host": "sensor1"})
+        assert not isinstance(result, Skip), result
+        attribution.add(raw.sourcetype, result.fields)
+    return sorted(comparable(row) for row in attribution.rows())
+
+
+def run_hourly(
+    raws: list[cases.Raw], hours: int, search: str | None = None
+) -> list[tuple[tuple[str, str], ...]]:
+    """The builder on its schedule (:20 past each hour) over the events as they get indexed; the
+    collection it leaves."""
+    with Splunk(app_dir=PACKAGE, seed=3) as sp:
+        if search is not None:
+            sp.savedsearches[BUILDER]["search"] = search
+        sp.add_events(indexed(raws))
+        start = int(cases.T0 // 3600 * 3600)
+        for hour in range(hours):
+            sp.run_saved_search(BUILDER, start + hour * 3600 + 20 * 60)
+        return sorted(comparable(r) for r in sp.kvstore.all_records("mobile_ingress_device_inventory"))
+
+
+@pytest.fixture(scope="module")
+def hourly() -> list[tuple[tuple[str, str], ...]]:
+    return run_hourly(cases.hard_cases(), 50)
+
+
+def test_run_hourly_the_builder_holds_the_rows_python_attributes_from_the_same_events(
+    hourly: list[tuple[tuple[str, str], ...]],
+) -> None:
+    """Every hard case (tests/normalize/attribution_cases.py): renewals, a gap, a lease cut at the
+    next holder's, MDM precedence, an ambiguous MAC, a private MAC, an unmanaged laptop, Jamf's
+    sightings, records indexed hours after their time; merged run after run."""
+    assert hourly == python_rows(cases.hard_cases())
+    spans = [dict(r) for r in hourly if "ip" in dict(r)]
+    assert {s.get("mac_randomized") for s in spans} == {"true", "false"}
+    assert any(s.get("mac_devices") == "2" for s in spans) and any("device_id" not in s for s in spans)
+
+
+def test_a_builder_that_merged_a_macs_spans_across_the_gap_would_differ(
+    hourly: list[tuple[tuple[str, str], ...]],
+) -> None:
+    search = saved()[BUILDER]["search"].replace("first_seen > reach", "first_seen > reach + 86400")
+    merged = run_hourly(cases.hard_cases(), 50, search)
+    assert merged != hourly and len(merged) < len(hourly)
+
+
+def test_the_ip_sources_macro_adds_other_address_sources() -> None:
+    """A VPN naming the device, a NAC naming the MAC in its own form: both give spans, the NAC's
+    attributed through the MDM that reports the MAC."""
+    vpn = {"time": cases.T0 + 100, "assigned": "100.64.0.7", "device": "vpn-device-7", "os": "iOS"}
+    nac = {"time": cases.T0 + 200, "assigned": "10.60.0.9", "station": "3C-28-6D-00-00-01", "session": 600}
+    with Splunk(app_dir=PACKAGE, seed=4) as sp:
+        sp.add_props("test:vpn", {"KV_MODE": "json", "TIME_PREFIX": '"time"\\s*:\\s*', "TIME_FORMAT": "%s"})
+        sp.set_macro(
+            "mobile_ingress_ip_sources",
+            'search index=netops sourcetype="test:vpn" | eval ip=assigned, device_id=device,'
+            " mac=station, lease_time=session, platform=lower(os)"
+            " | fields _time ip mac device_id lease_time platform user",
+        )
+        raws = [cases.amapi_device(cases.T0 + 60, cases.D1, cases.MAC1, "u1", lag=60)]
+        events = indexed(raws) + [
+            IndexedEvent(index="netops", sourcetype="test:vpn", source="vpn", host="vpn1", raw=json.dumps(r),
+                         indextime=r["time"] + 30, time=r["time"])
+            for r in (vpn, nac)
+        ]  # fmt: skip
+        sp.add_events(events)
+        sp.run_saved_search(BUILDER, int(cases.T0 // 3600 * 3600) + 20 * 60)
+        rows = {r["ip"]: r for r in sp.kvstore.all_records("mobile_ingress_device_inventory") if r.get("ip")}
+    assert (rows["100.64.0.7"]["device_id"], rows["100.64.0.7"]["kind"]) == ("vpn-device-7", "sighting")
+    assert float(rows["100.64.0.7"]["last_seen"]) == cases.T0 + 100 + HOLD_SECONDS
+    assert (rows["10.60.0.9"]["device_id"], rows["10.60.0.9"]["mac"]) == (cases.D1, cases.MAC1)
+    assert (rows["10.60.0.9"]["kind"], float(rows["10.60.0.9"]["last_seen"])) == ("lease", cases.T0 + 800)
+
+
+# ---------------------------------------------- issue 14's proof on a real capture, in Splunk
+
+WFETCH = ROOT / "tests" / "data" / "real" / "zeek-docs" / "wfetch"
+WFETCH_DEVICE = "5b1c2a44-7d3e-4f0a-9c61-0e2f8a9b4d37"  # its Intune record, with its client's MAC
+DOWNLOAD = 1596820191.969902  # files.log's ts of wfetch.exe (2020-08-07T17:09:51Z)
+RUN = 1596820800  # 17:20, when the builder and the correlation search run
+
+
+def wfetch_events(dhcp: bool = True) -> list[IndexedEvent]:
+    """The real Zeek logs of a download (zeek-docs), the dhcp.log and the Intune record that name its
+    client (written in their sources' shapes), and a file the device writes 3 s after the download;
+    each indexed a minute after its time, the Intune record when its input collected it."""
+    planted = {
+        "schema_version": "1.0", "vendor": "ExampleMTD", "product": "Mobile Sensor",
+        "event_id": "planted-1", "event_type": "file.create", "timestamp": "2020-08-07T17:09:55.000Z",
+        "device": {"id": WFETCH_DEVICE, "platform": "android"}, "app": {"id": "com.example.sideloaded"},
+        "file": {"path": "/data/data/com.example.sideloaded/cache/update.apk", "size": 179272},
+    }  # fmt: skip
+    sources = [
+        ("netflow", "bro:http:json", WFETCH / "http.json", DOWNLOAD + 60),
+        ("netflow", "bro:files:json", WFETCH / "files.json", DOWNLOAD + 60),
+        ("mobile", "mdm:intune:device", WFETCH / "attribution" / "mdm_intune_device.json", 1596814200.0),
+    ]
+    if dhcp:
+        sources.append(("netflow", "bro:dhcp:json", WFETCH / "attribution" / "dhcp.json", 1596812460.0))
+    events = [
+        IndexedEvent(index=index, sourcetype=sourcetype, source=str(path), host="sensor1", raw=line,
+                     indextime=indextime)
+        for index, sourcetype, path, indextime in sources
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]  # fmt: skip
+    events.append(
+        IndexedEvent(index="mobile", sourcetype="mobile:edr:telemetry", source="http:mobile_edr", host="hec",
+                     raw=json.dumps(planted), indextime=DOWNLOAD + 63)
+    )  # fmt: skip
+    return events
+
+
+def run_on_capture(events: list[IndexedEvent]) -> tuple[list[dict[str, Any]], Any]:
+    """The builder, then the correlation search, at RUN: the inventory's spans and the results."""
+    with Splunk(app_dir=PACKAGE, seed=5) as sp:
+        sp.set_macro("mobile_ingress_baseline_warmup_days", "0")
+        sp.add_events(events)
+        sp.run_saved_search(BUILDER, RUN)
+        spans = [r for r in sp.kvstore.all_records("mobile_ingress_device_inventory") if r.get("ip")]
+        correlation = next(
+            n for n, st in sp.savedsearches.items() if st.get("action.correlationsearch.enabled") == "1"
+        )
+        return spans, sp.run_saved_search(correlation, RUN)
+
+
+def test_in_splunk_the_real_download_resolves_to_the_device_and_the_finding_has_zeeks_url() -> None:
+    spans, result = run_on_capture(wfetch_events())
+    assert [(s["ip"], s["device_id"], s["mac"]) for s in spans] == [
+        ("192.168.4.37", WFETCH_DEVICE, "3c:28:6d:a1:05:37")
+    ]
+    (finding,) = result.rows
+    assert (finding["analytic_id"], finding["device_id"]) == ("AN1848", WFETCH_DEVICE)
+    request = json.loads((WFETCH / "http.json").read_text(encoding="utf-8"))
+    assert json.loads((WFETCH / "files.json").read_text(encoding="utf-8"))["fuid"] in request["resp_fuids"]
+    assert finding["url"] == f"http://{request['host']}{request['uri']}"
+
+
+def test_in_splunk_without_the_dhcp_log_the_download_stays_unresolved_and_finds_nothing() -> None:
+    spans, result = run_on_capture(wfetch_events(dhcp=False))
+    assert spans == [] and result.rows == []
+    assert any("unresolved device (no inventory row): 1" in m.text for m in result.messages)

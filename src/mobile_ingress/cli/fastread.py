@@ -438,7 +438,9 @@ class FastReader:
     def _inventory(self, con: Any) -> None:
         con.execute("CREATE TABLE inventory(device_id TEXT, platform TEXT, ip TEXT, first_seen DOUBLE, "
                     "last_seen DOUBLE)")  # fmt: skip
-        rows = [(r.device_id, r.platform, r.ip, r.first_seen, r.last_seen)
+        # A lease span no managed device is known for has no device_id: a flow it covers stays
+        # unresolved (a skip with its reason), so it resolves to no device here (NULL: not clean).
+        rows = [(r.device_id or None, r.platform, r.ip, r.first_seen, r.last_seen)
                 for r in self.prefilter.rules.lookups.inventory]  # fmt: skip
         for start in range(0, len(rows), 1000):  # one statement per batch: executemany is row by row
             batch = rows[start : start + 1000]

@@ -5,10 +5,16 @@ mobile-ingress detect [--lookups DIR] [--set NAME=VALUE]... [--raw SOURCETYPE=IN
 mobile-ingress normalize [--lookups DIR] --raw SOURCETYPE=INPUT... [INPUT...]
 mobile-ingress simulate --devices N --hours H --seed S --out DIR [--order asc|desc|shuffled]
 
-`normalize` writes the events the engine would read (contract fields, the mappings' joins applied)
-as NDJSON, with the same skips and messages as `detect`. Device attribution (DHCP leases to the
-MDMs' Wi-Fi MACs) is not applied yet: a network retrieval keeps its src_ip unresolved, and takes a
-device only from a mobile_ingress_device_inventory row (--lookups), as detect does.
+`normalize` writes the events the engine would read (contract fields, the mappings' joins applied,
+devices attributed) as NDJSON, with the same skips and messages as `detect`.
+
+Device attribution: DHCP leases (`--raw bro:dhcp:json=...`, `--raw suricata=...` with its dhcp
+events) and MDM device inventories (`mdm:jamf:mobiledevice`, `mdm:amapi:device`,
+`mdm:intune:device`) among the --raw inputs build mobile_ingress_device_inventory (lease spans of
+each MAC, the device the MDMs report with it), which then replaces the --lookups and shipped
+inventory as the KV store collection does in Splunk: a network retrieval's src_ip resolves to the
+device that held the address, or is skipped with the reason (no inventory row, ambiguous,
+randomized MAC, unmanaged device).
 """
 
 from __future__ import annotations
@@ -23,9 +29,18 @@ from .. import __version__
 from ..engine.errors import EngineError
 from . import evaluate as evaluate_cli
 from . import normalize_cmd
-from .detect import Inputs, MessageFile, UsageError, check_inputs, correlate, load_lookups, parse_settings
+from .detect import (
+    Inputs,
+    MessageFile,
+    UsageError,
+    check_inputs,
+    check_lookups,
+    correlate,
+    load_lookups,
+    parse_settings,
+)
 from .output import summary_line, write_csv, write_ndjson, write_table
-from .raw import RawInputs, WithRaw
+from .raw import INVENTORY_LABEL, RawInputs, WithRaw
 
 MESSAGES_SHOWN = 20
 
@@ -61,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SOURCETYPE=INPUT",
-        help="raw events of a supported sourcetype, normalized as the app's props do",
+        help="raw events of a supported sourcetype, normalized as the app's props do; DHCP leases and"
+        " MDM device inventories among them build the device inventory (it replaces --lookups')",
     )
     detect.add_argument("--format", choices=("ndjson", "csv", "table"), default="ndjson")
     detect.add_argument("--output", metavar="FILE", help="write findings here instead of stdout")
@@ -145,13 +161,15 @@ def run_detect(args: argparse.Namespace) -> int:
         raise UsageError("no input: give INPUT files, - for stdin, or --raw SOURCETYPE=INPUT")
     check_inputs(args.inputs)
     settings = parse_settings(args.set)
-    lookups = load_lookups(args.lookups)
+    check_lookups(args.lookups)
     show_progress = not args.quiet and sys.stderr.isatty()
     with ExitStack() as stack:
+        raw = RawInputs.open(args.raw, stack) if args.raw else None
+        # Leases and MDM device records among the raw inputs give the device inventory.
+        lookups = load_lookups(args.lookups, raw.inventory() if raw else None, INVENTORY_LABEL)
         inputs = Inputs(args.inputs, stack)
         if args.fast:
             inputs.use_fast_reader(settings, lookups, args.suppressed)
-        raw = RawInputs.open(args.raw, stack) if args.raw else None
         messages = (
             MessageFile(stack.enter_context(open(args.messages, "w", encoding="utf-8")))
             if args.messages

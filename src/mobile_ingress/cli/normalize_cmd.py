@@ -1,8 +1,8 @@
 """`mobile-ingress normalize`: what one's data becomes, before any correlation.
 
-Each input (normalized events, and raw events through `--raw` with the mappings and their joins)
-goes through the same reading and validation as `detect`: the events the engine would correlate
-are written to stdout as NDJSON, one per line, in the engine's own form (`Event.to_dict()`:
+Each input (normalized events, and raw events through `--raw` with the mappings, their joins and
+device attribution) goes through the same reading and validation as `detect`: the events the engine
+would correlate are written to stdout as NDJSON, one per line, in the engine's own form (`Event.to_dict()`:
 `_time` in epoch seconds, the contract fields that are present), and every skip and warning is
 reported exactly as `detect` reports it.
 """
@@ -18,15 +18,18 @@ from typing import IO
 from ..engine.detector import Detector
 from ..engine.settings import Settings
 from ..engine.stream import Order
-from .detect import Inputs, MessageFile, UsageError, check_inputs, load_lookups
-from .raw import RawInputs, WithRaw
+from .detect import Inputs, MessageFile, UsageError, check_inputs, check_lookups, load_lookups
+from .raw import INVENTORY_LABEL, RawInputs, WithRaw
 
 DESCRIPTION = (
-    "Write the normalized events the engine reads (contract fields, the mappings' joins applied) as"
-    " NDJSON to stdout, with the same skips and messages as detect. Device attribution (DHCP leases"
-    " to the MDMs' Wi-Fi MACs) is not applied yet: a network retrieval keeps its src_ip unresolved"
-    " and takes a device only from a mobile_ingress_device_inventory row of --lookups, as detect"
-    " does; without one it is skipped as unresolved."
+    "Write the normalized events the engine reads (contract fields, the mappings' joins applied,"
+    " devices attributed) as NDJSON to stdout, with the same skips and messages as detect. Device"
+    " attribution: DHCP leases (bro:dhcp:json, suricata dhcp events) and MDM device inventories"
+    " (mdm:jamf:mobiledevice, mdm:amapi:device, mdm:intune:device) among the --raw inputs build"
+    " mobile_ingress_device_inventory (each lease span of a MAC, the device the MDMs report with"
+    " it), which replaces the inventory of --lookups as the KV store collection does in Splunk; a"
+    " network retrieval's src_ip then resolves to its device, or is skipped with the reason (no"
+    " inventory row, ambiguous, randomized MAC, unmanaged device)."
 )
 
 
@@ -42,12 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser, shown: int) -> None:
         action="append",
         default=[],
         metavar="SOURCETYPE=INPUT",
-        help="raw events of a supported sourcetype, normalized as the app's props and joins do",
+        help="raw events of a supported sourcetype, normalized as the app's props and joins do; DHCP"
+        " leases and MDM device inventories among them build the device inventory",
     )
     parser.add_argument(
         "--lookups",
         metavar="DIR",
-        help="folder of mobile_ingress_<name>.csv overrides (the device inventory resolves src_ip)",
+        help="folder of mobile_ingress_<name>.csv overrides (its device inventory resolves src_ip unless"
+        " the --raw inputs attribute devices)",
     )
     parser.add_argument(
         "--messages",
@@ -66,11 +71,12 @@ def run(args: argparse.Namespace, shown: int) -> int:
     if not args.inputs and not args.raw:
         raise UsageError("no input: give INPUT files, - for stdin, or --raw SOURCETYPE=INPUT")
     check_inputs(args.inputs)
-    lookups = load_lookups(args.lookups)
+    check_lookups(args.lookups)
     written = 0
     with ExitStack() as stack:
-        inputs = Inputs(args.inputs, stack)
         raw = RawInputs.open(args.raw, stack) if args.raw else None
+        lookups = load_lookups(args.lookups, raw.inventory() if raw else None, INVENTORY_LABEL)
+        inputs = Inputs(args.inputs, stack)
         messages = (
             MessageFile(stack.enter_context(open(args.messages, "w", encoding="utf-8")))
             if args.messages

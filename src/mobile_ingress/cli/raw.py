@@ -10,6 +10,12 @@ it; an EVE fileinfo those of the http event of its flow and transaction; an Andr
 host name of the latest DNS lookup of its device and app that returned its address) read their
 source inputs once first. This is the whole Splunk path in one: props, then `mobile_ingress_normalize` (the
 contract names of vendor-owned sourcetypes, which Python computes directly, and the joins).
+
+Device attribution: the DHCP leases (Zeek dhcp.log, Suricata EVE dhcp) and the MDM device
+inventories among the inputs are read once too, into the rows of mobile_ingress_device_inventory
+the Splunk builder would write from the same events (normalize/attribution.py); when there are any,
+they replace the inventory of `--lookups` and the shipped one, as the KV store collection does in
+Splunk, so a flow's `src_ip` resolves to the device that held the address.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import IO, Callable, Protocol
 from ..engine.detector import Detector
 from ..engine.errors import EngineError
 from ..engine.events import Event
+from ..engine.lookups import Row
 from ..normalize import (
     AsofIndex,
     JoinIndex,
@@ -39,8 +46,11 @@ from ..normalize import (
     load_mappings,
     parse_raw,
 )
+from ..normalize.attribution import Attribution
 from ..normalize.executor import record_time
 from .detect import UsageError
+
+INVENTORY_LABEL = "device attribution of the --raw inputs"
 
 
 class MappingsBroken(EngineError):
@@ -71,6 +81,8 @@ class RawInputs:
     asof: dict[str, AsofIndex] = field(default_factory=dict)  # target sourcetype -> its as-of index
     counts: dict[str, RawCounts] = field(default_factory=dict)  # by input label
     host: str = field(default_factory=socket.gethostname)
+    attribution: Attribution = field(default_factory=Attribution)
+    attributed: list[dict[str, object]] = field(default_factory=list)  # the inventory rows it gives
 
     @classmethod
     def open(cls, specs: Sequence[str], stack: ExitStack) -> RawInputs:
@@ -99,7 +111,50 @@ class RawInputs:
                 inputs.append(RawInput(mapping, path, path))
         raw = cls(inputs)
         raw._index_joins(mappings)
+        raw._attribute()
         return raw
+
+    def _attribute(self) -> None:
+        """Read the leases and MDM device records among the inputs once (device attribution)."""
+        for item in self.inputs:
+            if not Attribution.reads(item.mapping.sourcetype):
+                continue
+            splunk = self._splunk(item)
+            for _, line in _lines(item.path, item.mapping.max_event_bytes):
+                record = parse_raw(line, item.mapping) if line is not None else None
+                if record is None or isinstance(record, Skip):
+                    continue
+                result = apply(item.mapping, record, splunk)
+                if not isinstance(result, Skip):
+                    self.attribution.add(item.mapping.sourcetype, result.fields)
+        self.attributed = self.attribution.rows()
+
+    def inventory(self) -> list[Row]:
+        """The device inventory the inputs attribute, as lookup rows: none when no address span
+        resolves to a device (leases without the MDM records that name their MACs, or MDM records
+        without leases), so a --lookups inventory then still applies."""
+        if not any(r["ip"] is not None and r["device_id"] for r in self.attributed):
+            return []
+        return [
+            Row({name: _cell(value) for name, value in values.items()}, f"{INVENTORY_LABEL}: row {n}")
+            for n, values in enumerate(self.attributed, start=1)
+        ]
+
+    def attribution_summary(self) -> str | None:
+        rows = self.attributed
+        if not rows:
+            return None
+        devices = sum(1 for r in rows if r["ip"] is None)
+        spans = [r for r in rows if r["ip"] is not None]
+        unattributed = [r for r in spans if not r["device_id"]]
+        randomized = sum(1 for r in unattributed if r["mac_randomized"])
+        ambiguous = sum(1 for r in unattributed if int(str(r["mac_devices"] or 0)) > 1)
+        return (
+            f"device attribution: {devices} MDM device records with a MAC, {len(spans)} address spans"
+            f" ({len(spans) - len(unattributed)} attributed, {randomized} of a randomized MAC,"
+            f" {ambiguous} of a MAC several devices report, {len(unattributed) - randomized - ambiguous}"
+            " of an unmanaged device); they replace mobile_ingress_device_inventory"
+        )
 
     def _index_joins(self, mappings: dict[str, Mapping]) -> None:
         """Read each join's source inputs once: the joined values by key."""
@@ -182,6 +237,9 @@ class RawInputs:
 
     def summary(self) -> list[str]:
         lines = []
+        attributed = self.attribution_summary()
+        if attributed is not None:
+            lines.append(attributed)
         for item in self.inputs:
             c = self.counts.get(item.label, RawCounts())
             lines.append(
@@ -189,6 +247,15 @@ class RawInputs:
                 f" {c.cim_only} CIM only, {c.skipped} skipped"
             )
         return lines
+
+
+def _cell(value: object) -> str:
+    """A lookup cell's text, as a CSV or the KV store would give it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _open_binary(path: str) -> IO[bytes]:

@@ -283,10 +283,13 @@ class _Normalizer:
         return None
 
 
-# Interface 2 (docs/contract-decisions.md): the two reasons a flow's device stays unknown, each
-# counted under its own key in the summary.
+# Interface 2 (docs/contract-decisions.md): why a flow's device stays unknown, each counted under
+# its own key in the summary. The last two come from a lease span no managed device is known for
+# (device attribution, docs/data.md): a randomized MAC, or a MAC no MDM reports.
 UNRESOLVED_NO_ROW = "unresolved device (no inventory row)"
 UNRESOLVED_AMBIGUOUS = "unresolved device (ambiguous)"
+UNRESOLVED_RANDOMIZED = "unresolved device (randomized MAC)"
+UNRESOLVED_UNMANAGED = "unresolved device (unmanaged device)"
 
 
 def _when(time: float) -> str:
@@ -305,7 +308,17 @@ def _resolve_by_ip(lookups: Lookups, ip: str, time: float) -> InventoryRow:
             ip,
             f"unresolved device: {len(rows)} inventory rows cover {ip} at {_when(time)} (ambiguous)",
         )
-    return rows[0]
+    row = rows[0]
+    if not row.device_id:
+        leased = f"unresolved device: {ip} at {_when(time)} is leased to MAC {row.mac}"
+        if row.mac_randomized:
+            raise InvalidEvent(UNRESOLVED_RANDOMIZED, ip, f"{leased}, a randomized MAC no MDM reports")
+        if (row.mac_devices or 0) > 1:
+            raise InvalidEvent(
+                UNRESOLVED_AMBIGUOUS, ip, f"{leased}, which {row.mac_devices} MDM devices report (ambiguous)"
+            )
+        raise InvalidEvent(UNRESOLVED_UNMANAGED, ip, f"{leased}, which no MDM reports (unmanaged device)")
+    return row
 
 
 def _platform_of_device(lookups: Lookups, device_id: str, time: float) -> str | None:

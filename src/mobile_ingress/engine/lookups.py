@@ -35,6 +35,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "device_inventory": ("device_id", "platform", "ip", "user", "first_seen", "last_seen"),
 }
 LOOKUP_NAMES = tuple(COLUMNS)
+# Columns of mobile_ingress_device_inventory beyond the contract's, which device attribution writes
+# (docs/data.md, Device attribution) and the engine reads when present: the lease's MAC, whether
+# it is a randomized MAC no MDM reports, and how many devices of the MDM that reports the MAC do.
+INVENTORY_ATTRIBUTION_COLUMNS = ("mac", "mac_randomized", "mac_devices")
 # Columns a row may lack (the engine does not read them for matching).
 OPTIONAL_COLUMNS = frozenset({"comment", "source", "count"})
 # The csv module's default cell limit (128 KiB) raised an error mid-file that dropped the rest of
@@ -269,12 +273,18 @@ class ManagedApp:
 
 @dataclass(frozen=True)
 class InventoryRow:
+    """A device's span at an address; or a lease span no managed device is known for (empty
+    `device_id`, with the lease's `mac`), which says why a flow from it stays unresolved."""
+
     device_id: str
     platform: str | None
     ip: str | None
     user: str
     first_seen: float | None
     last_seen: float | None
+    mac: str | None = None
+    mac_randomized: bool = False  # a locally administered MAC that no MDM reports
+    mac_devices: int | None = None  # devices the MDM reporting `mac` has with it (2+: ambiguous)
 
     def covers(self, time: float) -> bool:
         return (self.first_seen is None or self.first_seen <= time) and (
@@ -385,13 +395,19 @@ class Lookups:
             self.managed_apps[(platform, app)] = ManagedApp(platform, app, managed, bool(approved))
         elif name == "device_inventory":
             device = _cell(row, "device_id")
-            if not device:
+            mac = _cell(row, "mac").lower() or None
+            ip_text = _cell(row, "ip")
+            if not device and not (mac and ip_text):
+                # Only a lease span (an address and its MAC) may lack the device: it explains why.
                 raise ValueError("device_id is empty")
             platform = _platform(row)
-            ip_text = _cell(row, "ip")
             ip = normalize_host(ip_text) if ip_text else None
             if ip_text and ip is None:
                 raise ValueError(f"ip {ip_text!r} does not parse")
+            randomized = _cell(row, "mac_randomized")
+            devices = _cell(row, "mac_devices")
+            if devices and not devices.isdigit():
+                raise ValueError(f"mac_devices {devices!r} is not a count")
             self.inventory.append(
                 InventoryRow(
                     device,
@@ -400,6 +416,9 @@ class Lookups:
                     _cell(row, "user"),
                     parse_optional_time(_cell(row, "first_seen")),
                     parse_optional_time(_cell(row, "last_seen")),
+                    mac,
+                    parse_bool(randomized) if randomized else False,
+                    int(devices) if devices else None,
                 )
             )
 
@@ -422,7 +441,8 @@ class Lookups:
         for row in self.inventory:
             if row.ip is not None:
                 by_ip.setdefault(row.ip, []).append(row)
-            by_device.setdefault(row.device_id, []).append(row)
+            if row.device_id:
+                by_device.setdefault(row.device_id, []).append(row)
         self.__dict__["_inventory_cache"] = (len(self.inventory), by_ip, by_device)
         return by_ip, by_device
 

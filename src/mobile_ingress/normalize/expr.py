@@ -37,6 +37,13 @@ FIELD_NAME = re.compile(r"^[A-Za-z_@][A-Za-z0-9_.@-]*(\{\}(\.[A-Za-z0-9_@-][A-Za
 _BASENAME = re.compile(r"^.*[/\\]", re.DOTALL)
 # The same pattern as an SPL string literal (SPL unescapes `\\` once before the regex sees it).
 _SPL_BASENAME = r'"^.*[/\\\\]", ""'
+# A MAC address: its separators (`:` `-` `.`, as in AA-BB-CC-DD-EE-FF and aabb.ccdd.eeff) removed,
+# it must be twelve hex digits, written in pairs with colons. The same regexes on both sides
+# (Python's `$` and PCRE's both match before a final line break).
+MAC_SEPARATORS = "[-:.]"
+MAC_DIGITS = "^[0-9A-Fa-f]{12}$"
+MAC_PAIRS = "^(..)(..)(..)(..)(..)(..)$"
+MAC_COLONS = r"\1:\2:\3:\4:\5:\6"
 
 
 class Func(str, Enum):
@@ -52,9 +59,10 @@ class Func(str, Enum):
     LENGTH = "length"
     ADD = "add"
     MAX = "max"  # the larger of two numbers, either may be absent
+    MAC = "mac"  # a MAC address in any common form, as aa:bb:cc:dd:ee:ff
 
 
-UNARY = frozenset({Func.LOWER, Func.BASENAME, Func.TONUMBER, Func.FIRST, Func.COUNT, Func.LENGTH})
+UNARY = frozenset({Func.LOWER, Func.BASENAME, Func.TONUMBER, Func.FIRST, Func.COUNT, Func.LENGTH, Func.MAC})
 # The functions that take a multivalue field as it is.
 MULTIVALUE = frozenset({Func.FIRST, Func.COUNT})
 
@@ -99,6 +107,17 @@ class IfPresent:
 
 
 @dataclass(frozen=True)
+class IfContains:
+    """`then` when one value of the (multivalue) field is `value` exactly, else `otherwise`: Zeek's
+    dhcp.log lists an exchange's message types (`msg_types{}`), and only one with an ACK leased."""
+
+    field: str
+    value: str
+    then: Expr
+    otherwise: Expr | None
+
+
+@dataclass(frozen=True)
 class Map:
     """A value map: the text of `of` looked up in `values` (constants), else `default`."""
 
@@ -116,7 +135,7 @@ class Switch:
     default: Expr | None
 
 
-Expr = Union[Field, Raw, SplunkField, Const, Call, IfPresent, Map, Switch]
+Expr = Union[Field, Raw, SplunkField, Const, Call, IfPresent, IfContains, Map, Switch]
 SPLUNK_FIELDS = frozenset({"host", "source", "sourcetype"})
 # JSON keys named like a Splunk default field: KV_MODE=json cannot be trusted to give them, so SPL
 # reads them from the event with spath (Zeek http.log has `host`, files.log `source`).
@@ -236,6 +255,12 @@ def evaluate(expr: Expr, record: Mapping[str, object], splunk: Mapping[str, str]
         if resolve(record, expr.field) is not None:
             return evaluate(expr.then, record, splunk)
         return evaluate(expr.otherwise, record, splunk) if expr.otherwise is not None else None
+    if isinstance(expr, IfContains):
+        found = resolve(record, expr.field)
+        values = found if isinstance(found, list) else [found]
+        if any(text(v) == expr.value for v in values):
+            return evaluate(expr.then, record, splunk)
+        return evaluate(expr.otherwise, record, splunk) if expr.otherwise is not None else None
     if isinstance(expr, Map):
         key = text(evaluate(expr.of, record, splunk))
         for match, value in expr.values:
@@ -286,7 +311,17 @@ def _call(expr: Call, record: Mapping[str, object], splunk: Mapping[str, str] | 
         return single.lower()
     if func == Func.BASENAME:
         return _BASENAME.sub("", single)
+    if func == Func.MAC:
+        return mac_address(single)
     return len(single)  # LENGTH
+
+
+def mac_address(value: str) -> str | None:
+    """`aa:bb:cc:dd:ee:ff` from any common form of a MAC address, None when it is not one."""
+    digits = re.sub(MAC_SEPARATORS, "", value)
+    if not re.search(MAC_DIGITS, digits):
+        return None
+    return re.sub(MAC_PAIRS, MAC_COLONS, digits.lower())
 
 
 def fields_read(expr: Expr) -> Iterator[str]:
@@ -296,7 +331,7 @@ def fields_read(expr: Expr) -> Iterator[str]:
     elif isinstance(expr, Call):
         for arg in expr.args:
             yield from fields_read(arg)
-    elif isinstance(expr, IfPresent):
+    elif isinstance(expr, (IfPresent, IfContains)):
         yield expr.field
         yield from fields_read(expr.then)
         if expr.otherwise is not None:
@@ -350,6 +385,12 @@ def to_spl(expr: Expr) -> str:
     if isinstance(expr, IfPresent):
         otherwise = to_spl(expr.otherwise) if expr.otherwise is not None else "null()"
         return f"if(isnotnull({spl_field(expr.field)}), {to_spl(expr.then)}, {otherwise})"
+    if isinstance(expr, IfContains):
+        otherwise = to_spl(expr.otherwise) if expr.otherwise is not None else "null()"
+        # mvfind: the index of the first value the regex matches, null when none does (and for a
+        # field that is absent); a single value counts as one.
+        pattern = spl_string("^" + re.escape(expr.value) + "$")
+        return f"if(isnotnull(mvfind({spl_field(expr.field)}, {pattern})), {to_spl(expr.then)}, {otherwise})"
     if isinstance(expr, Map):
         values = [(k, spl_string(v)) for k, v in expr.values]
         default = None if expr.default is None else spl_string(expr.default)
@@ -380,4 +421,15 @@ def to_spl(expr: Expr) -> str:
         return f"lower({args[0]})"
     if func == Func.BASENAME:
         return f"replace({args[0]}, {_SPL_BASENAME})"
+    if func == Func.MAC:
+        return mac_spl(args[0])
     return f"len({args[0]})"  # LENGTH
+
+
+def mac_spl(value: str) -> str:
+    """The SPL of `mac_address` on the SPL expression VALUE (replace's `\\1` is PCRE's group 1)."""
+    digits = f'replace({value}, {spl_string(MAC_SEPARATORS)}, "")'
+    return (
+        f"if(match({digits}, {spl_string(MAC_DIGITS)}),"
+        f" replace(lower({digits}), {spl_string(MAC_PAIRS)}, {spl_string(MAC_COLONS)}), null())"
+    )

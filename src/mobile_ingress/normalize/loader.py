@@ -20,6 +20,7 @@ from .expr import (
     Expr,
     Field,
     Func,
+    IfContains,
     IfPresent,
     Map,
     Raw,
@@ -154,6 +155,14 @@ def parse_expr(value: object, where: _Where) -> Expr:
         return IfPresent(
             _field_name(spec["field"], inner / "field"), parse_expr(spec["then"], inner / "then"), otherwise
         )
+    if op == "if_contains":
+        spec = _dict(arg, inner, {"field", "value", "then", "else"}, ("field", "value", "then"))
+        value = spec["value"]
+        if not isinstance(value, str) or not CONTAINED_VALUE.match(value):
+            raise (inner / "value").error(f"{value!r}: expected a word (letters, digits, _ and -)")
+        otherwise = parse_expr(spec["else"], inner / "else") if "else" in spec else None
+        then = parse_expr(spec["then"], inner / "then")
+        return IfContains(_field_name(spec["field"], inner / "field"), value, then, otherwise)
     if op == "map":
         spec = _dict(arg, inner, {"of", "values", "default"}, ("of", "values"))
         values = _dict(
@@ -197,7 +206,11 @@ def parse_expr(value: object, where: _Where) -> Expr:
     return Call(func, args)
 
 
-_CONSTRUCTS = ("const", "raw", "splunk", "if_present", "map", "switch", *(f.value for f in Func))
+_CONSTRUCTS = (
+    "const", "raw", "splunk", "if_present", "if_contains", "map", "switch", *(f.value for f in Func)
+)  # fmt: skip
+# The value `if_contains` looks for: a plain word, so the SPL regex needs no escaping.
+CONTAINED_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _key_text(key: object, where: _Where) -> str:
@@ -220,7 +233,7 @@ def _check_multivalue(expr: Expr, where: _Where) -> None:
                 _check_multivalue(branch, where)
         if expr.default is not None:
             _check_multivalue(expr.default, where)
-    if isinstance(expr, IfPresent):
+    if isinstance(expr, (IfPresent, IfContains)):  # the field of if_contains may be multivalue
         _check_multivalue(expr.then, where)
         if expr.otherwise is not None:
             _check_multivalue(expr.otherwise, where)

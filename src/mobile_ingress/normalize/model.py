@@ -19,6 +19,10 @@ CONTRACT_FIELDS: tuple[str, ...] = tuple(name for name in EVENT_FIELDS if name !
     name for name in INTERFACE_FIELDS if name not in EVENT_FIELDS
 )
 NAMESPACE_PREFIX = "mobile_ingress_"
+# The fields of an address lease or sighting (device attribution, normalize/attribution.py): the
+# address, the client's MAC (aa:bb:cc:dd:ee:ff) and the lease's seconds. A vendor-owned
+# sourcetype's props give them as `mobile_ingress_<name>` too, for the inventory builder.
+LEASE_FIELDS: tuple[str, ...] = ("ip", "mac", "lease_time")
 
 
 class TimeFormat(str, Enum):
@@ -204,3 +208,9 @@ class Mapping:
     def contract_outputs(self) -> tuple[Output, ...]:
         """The outputs the detection reads (contract fields), in the mapping's order."""
         return tuple(o for o in self.outputs if o.name in CONTRACT_FIELDS)
+
+    @property
+    def namespaced_outputs(self) -> tuple[Output, ...]:
+        """What a vendor-owned sourcetype's props give as `mobile_ingress_<name>`: the contract
+        fields and the lease fields (device attribution), in the mapping's order."""
+        return tuple(o for o in self.outputs if o.name in CONTRACT_FIELDS or o.name in LEASE_FIELDS)

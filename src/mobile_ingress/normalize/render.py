@@ -149,10 +149,10 @@ def _own_settings(mapping: Mapping) -> list[tuple[str, str]]:
 
 
 def _vendor_settings(mapping: Mapping) -> list[tuple[str, str]]:
-    """Only the contract fields, each as `mobile_ingress_<name>` (class and field): the CIM
-    fields of the sourcetype are the vendor add-on's."""
+    """Only the contract and lease fields, each as `mobile_ingress_<name>` (class and field): the
+    CIM fields of the sourcetype are the vendor add-on's."""
     settings = []
-    for output in mapping.contract_outputs:
+    for output in mapping.namespaced_outputs:
         target = namespaced(output.name)
         expr = output.expr
         if isinstance(expr, Field) and "{}" not in expr.name and not is_reserved(expr.name):
@@ -435,7 +435,8 @@ def _vendor_owned_text(mapping: Mapping) -> list[str]:
     return [
         f"CIM: the fields, eventtypes and tags of this sourcetype belong to the {mapping.cim_owner}"
         " (see Sourcetypes another add-on owns, above). This app's props give it only its contract"
-        " fields, as `mobile_ingress_<name>`; the other fields below are computed by `--raw` only.",
+        " fields (and its lease fields `ip`, `mac`, `lease_time` for device attribution), as"
+        " `mobile_ingress_<name>`; the other fields below are computed by `--raw` only.",
         "",
     ]
 
@@ -567,11 +568,13 @@ def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Ite
             out += ["| field | contract | from | this app's props |", "|---|---|---|---|"]
         else:
             out += ["| field | contract | from |", "|---|---|---|"]
+        given = {o.name for o in mapping.namespaced_outputs}
         for output in mapping.outputs:
             in_contract = output.name in contract
             row = f"| `{output.name}` | {'yes' if in_contract else ''} | {_how(output)} |"
             if owned:
-                row += f" {f'`{namespaced(output.name)}`' if in_contract else 'none (`--raw` only)'} |"
+                props = f"`{namespaced(output.name)}`" if output.name in given else "none (`--raw` only)"
+                row += f" {props} |"
             out.append(row)
         if mapping.join is not None:
             join = mapping.join
