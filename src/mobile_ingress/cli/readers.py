@@ -77,6 +77,8 @@ class _Decoder:
 
 
 _DECODER = _Decoder()
+# Objects as lists of (key, value) pairs, from C: a repeated key shows as fewer keys than pairs.
+_PAIRS_SCAN = json.JSONDecoder(object_pairs_hook=list).scan_once
 DUPLICATE_KEY = "duplicate key"
 TOO_DEEP = "not JSON (nested too deeply)"
 
@@ -98,6 +100,38 @@ def parse_line(text: str, where: str) -> Raw:
     except ValueError:
         return Raw(where, error="not JSON")
     return _record(value, where)
+
+
+def plain_record(text: str) -> dict[str, object] | None:
+    """The record of a stripped NDJSON line that is plainly one JSON object with no object inside
+    it (no `{` anywhere else) and no repeated key, exactly as `parse_line` reads it; None when the
+    line is anything else, then `parse_line` decides (and says what is wrong). The common case,
+    without a Python call for the object (the repeated-key check of `parse_line` needs one)."""
+    if text[0] != "{" or text.count("{") != 1:
+        return None
+    try:
+        pairs, end = _PAIRS_SCAN(text, 0)
+    except (ValueError, StopIteration, RecursionError):
+        return None
+    if end != len(text):
+        return None
+    record = dict(pairs)
+    return record if len(record) == len(pairs) else None
+
+
+def is_ndjson(label: str) -> bool:
+    """Read as NDJSON (by its name: not .csv, not .json)."""
+    name = _base_name(label)
+    return not name.endswith(".csv") and not name.endswith(".json")
+
+
+def ndjson_lines(path: str) -> Iterator[tuple[int, str]]:
+    """The stripped, non-blank lines of an NDJSON input with their line numbers."""
+    with _open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.strip()
+            if text:
+                yield number, text
 
 
 def _read_ndjson(handle: Iterable[str], label: str) -> Iterator[Raw]:

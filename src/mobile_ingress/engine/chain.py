@@ -237,7 +237,7 @@ class DeviceWindow:
 
     @cached_property
     def by_app_dest(self) -> dict[Group, Timeline]:
-        """"The same destination" (byte sums, repeats): by app (or none) and destination key."""
+        """ "The same destination" (byte sums, repeats): by app (or none) and destination key."""
         groups: dict[Group, Timeline] = {}
         for r in self.retrievals:
             assert r.dest_key is not None
@@ -509,7 +509,9 @@ class DeviceWindow:
         if not in_process:
             self.meter.add(len(rules.lookups.allowed_paths))
             rows = rules.path_rows(f)
-            cross_blocked = any(row.app_id in ("*", f.app_id) for row in rows)
+            cross_blocked = any(
+                row.app_id in ("*", f.app_id) for row in rows
+            )  # rules.path_blocks_every_retrieval
             path_apps = frozenset(row.app_id for row in rows if row.app_id not in ("*", f.app_id))
             same_blocked = cross_blocked or rules.lookups.allowed_app(f.platform, f.app_id) is not None
         file_app = f.app_id if f.app_id in rules.apps_with_own_destination_rows else "*"
@@ -694,7 +696,7 @@ class DeviceWindow:
                 continue
             if not self.rules.unapproved_role(r.platform, r.app_id):
                 continue
-            reason = self._retrieval_suppression(r)
+            reason = self.rules.retrieval_suppression(r)
             if reason is not None and not with_suppressed:
                 continue
             total = self.byte_sum(r)
@@ -733,17 +735,6 @@ class DeviceWindow:
                 )
             )
         return out
-
-    def _retrieval_suppression(self, r: Event) -> str | None:
-        allowed_app = self.rules.lookups.allowed_app(r.platform, r.app_id)
-        if allowed_app is not None:
-            return f"mobile_ingress_allowed_apps: {allowed_app.app_id}"
-        destination = self.rules.allowed_destination(r, r.app_id)
-        if destination is not None:
-            return f"mobile_ingress_allowed_destinations: {destination.pattern.text}"
-        if self.rules.baselined(r, r.app_id) is not None:
-            return "baseline"
-        return None
 
 
 def _relation(r: Event, f: Event) -> tuple[int, bool] | None:

@@ -2,14 +2,21 @@
 
 Records in (dicts, from any reader), findings out. Validation, counting, the prefilter and the
 correlation all happen here, so both front ends give the same findings on the same events.
+
+Candidates first (engine/compact.py, engine/candidates.py): a record is read compactly when it is
+clean and anchors nothing, normalized in full otherwise (every skip and warning then, in input
+order); the neighbourhood rule passes on only the items within reach of an anchor (and what the
+duplicate and context rules need of the others), which alone are normalized and correlated.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .candidates import NeighbourhoodGate
+from .compact import Compactor, Item
 from .errors import InvalidEvent
 from .events import Event, normalize_record
 from .findings import Finding
@@ -55,6 +62,7 @@ class Detector:
         order: Order = Order.ANY,
         with_suppressed: bool = False,
         use_prefilter: bool = True,
+        candidates_first: bool = True,
     ) -> None:
         self.rules = Rules(lookups, settings)
         self.use_prefilter = use_prefilter  # off only to prove the prefilter exact
@@ -65,6 +73,11 @@ class Detector:
         for warning in lookups.warnings:
             self.report.warnings += 1
             self.report.note(f"warning: {warning}")
+        # Off only to prove it exact: every record is then normalized and correlated.
+        self.candidates_first = candidates_first
+        self.compactor = Compactor(self.rules, with_suppressed)
+        self.gate = NeighbourhoodGate(self.rules, order, with_suppressed, self.add_event, self._add_hint)
+        self._admit = self.gate.admitter() if candidates_first else self._add_without_gate
 
     def event_from(self, record: Mapping[str, object], where: str) -> Event | None:
         """The normalized event, or None (counted and reported) when it is skipped."""
@@ -85,7 +98,59 @@ class Detector:
         self.report.read += lines
         self.report.filtered += lines
 
+    def item_from(self, record: Mapping[str, object], where: str) -> Item | None:
+        """The record as an item for `push` (compact when it is clean and anchors nothing), or None
+        (counted and reported) when it is skipped."""
+        if self.candidates_first:
+            item = self.compactor.compact(record)
+            if item is not None:
+                self.report.read += 1
+                return item
+        return self.item_in_full(record, where)
+
+    def item_in_full(self, record: Mapping[str, object], where: str) -> Item | None:
+        """The record normalized in full (its skip or warnings reported now) as an item."""
+        event = self.event_from(record, where)
+        return None if event is None else self.item_of(event)
+
+    def compacter(self) -> Callable[[Mapping[str, object]], Item | None] | None:
+        """For a reader's own loop: the compact reading (the reader counts what it reads with it,
+        `count_compact`), or None when every record is normalized in full."""
+        return self.compactor.compact if self.candidates_first else None
+
+    def count_compact(self, records: int) -> None:
+        self.report.read += records
+
+    def item_of(self, event: Event) -> Item:
+        return self.gate.item_of(event)
+
+    def push(self, item: Item) -> None:
+        """An item in (in the order promised): the neighbourhood rule decides what is correlated."""
+        self._admit(item)
+
+    def pusher(self) -> Callable[[Item], None]:
+        """`push` itself, for a reader's loop."""
+        return self._admit
+
+    def admit_all(self, items: Iterable[Item]) -> None:
+        """`push` for many items at once (the neighbourhood rule's loop runs once for them)."""
+        if self.candidates_first and self.gate.order != Order.ANY:
+            self.gate.admit_all(items)
+        else:
+            for item in items:
+                self._admit(item)
+
+    def _add_without_gate(self, item: Item) -> None:
+        event = item.event
+        assert event is not None
+        self.add_event(event)
+
+    def _add_hint(self, event: Event) -> None:
+        self._collect(self.correlator.add_context(event))
+
     def add_event(self, event: Event) -> None:
+        """A normalized event to correlate: the prefilter, then the correlator (what the
+        neighbourhood rule keeps; without it, every event)."""
         if self.use_prefilter and not self.prefilter.matters(event):
             self.report.filtered += 1
             if event.event_id is not None:
@@ -95,9 +160,9 @@ class Detector:
         self._collect(self.correlator.add(event))
 
     def add_record(self, record: Mapping[str, object], where: str) -> None:
-        event = self.event_from(record, where)
-        if event is not None:
-            self.add_event(event)
+        item = self.item_from(record, where)
+        if item is not None:
+            self.push(item)
 
     def add_records(self, records: Iterable[tuple[Mapping[str, object], str]]) -> None:
         for record, where in records:
@@ -113,6 +178,10 @@ class Detector:
 
     def finish(self) -> tuple[list[Finding], list[Finding]]:
         """Findings, then suppressed tuning rows, each sorted by time and id."""
+        if self.candidates_first:
+            self.gate.finish()
+            self.report.filtered += self.gate.dropped
+            self.gate.dropped = 0
         self._collect(self.correlator.finish())
         ordered = sorted(self._results.values(), key=lambda f: (f.anchor_time, f.finding_id))
         return (

@@ -28,3 +28,8 @@ class LookupFileError(EngineError):
 
 class OrderViolation(EngineError):
     """An event arrived out of the time order the correlator was promised."""
+
+
+class CompactPathError(EngineError):
+    """A record the compact reading took as clean did not normalize silently: a fault in
+    engine/compact.py (its checks must follow `normalize_record`), never a fault of the input."""

@@ -11,6 +11,7 @@ from .lookups import AllowedDestination, AllowedPath, BaselineEntry, Lookups
 from .settings import Settings
 
 T = TypeVar("T")
+FOUND_LIMIT = 1 << 16  # hosts whose rows are remembered (then the memory starts over)
 
 
 class HostIndex(Generic[T]):
@@ -21,6 +22,7 @@ class HostIndex(Generic[T]):
         self._suffix: dict[str, list[T]] = {}
         self._other: list[tuple[HostPattern, T]] = []
         self.catch_all: list[T] = []  # `*` rows: they match whatever names the retrieval
+        self._found: dict[str, list[T]] = {}
         for pattern, row in rows:
             if pattern.kind in ("host", "ip"):
                 self._exact.setdefault(pattern.host, []).append(row)
@@ -32,7 +34,16 @@ class HostIndex(Generic[T]):
                     self.catch_all.append(row)
 
     def find(self, host: str) -> list[T]:
-        """Rows whose pattern matches `host` (normalized), in the order they were given."""
+        """Rows whose pattern matches `host` (normalized), in the order they were given (the rows
+        never change: each host's answer is kept, hosts repeat across a fleet)."""
+        found = self._found.get(host)
+        if found is None:
+            if len(self._found) >= FOUND_LIMIT:
+                self._found.clear()
+            found = self._found[host] = self._find(host)
+        return found
+
+    def _find(self, host: str) -> list[T]:
         found: list[T] = list(self._exact.get(host, ()))
         if parse_ip(host) is None:
             labels = host.split(".")
@@ -161,6 +172,24 @@ class Rules:
             else:
                 apps.add(entry.app_id)
         return every, frozenset(apps)
+
+    def retrieval_suppression(self, r: Event) -> str | None:
+        """What suppresses an iOS retrieval-only candidate (section 3): an allowed app, an allowed
+        destination, or a baseline row old enough; None when nothing does."""
+        allowed_app = self.lookups.allowed_app(r.platform, r.app_id)
+        if allowed_app is not None:
+            return f"mobile_ingress_allowed_apps: {allowed_app.app_id}"
+        destination = self.allowed_destination(r, r.app_id)
+        if destination is not None:
+            return f"mobile_ingress_allowed_destinations: {destination.pattern.text}"
+        if self.baselined(r, r.app_id) is not None:
+            return "baseline"
+        return None
+
+    def path_blocks_every_retrieval(self, f: Event) -> bool:
+        """An allowed path for every app or for F's own app covers F: no retrieval stages it
+        (unless F is then loaded in-process: `DeviceWindow._query`)."""
+        return any(row.app_id in ("*", f.app_id) for row in self.path_rows(f))
 
     def unapproved_role(self, platform: str, app_id: str | None) -> bool:
         managed = self.lookups.managed_app(platform, app_id)

@@ -91,6 +91,27 @@ class Correlator:
         self._check_order(event.time)
         self.dropped.setdefault(event.device_id, []).append(event)
 
+    def add_context(self, event: Event) -> list[Finding]:
+        """A hint (engine/candidates.py): a state event with the context of an event that was not
+        kept, passed on because it is the last setter of its keys before a kept event of its device.
+        It is no duplicate of anything (the events that could make it one are kept). Ascending it
+        may be older than events already correlated: it is the newest setter of its keys on its
+        device, so below the fold its context becomes the folded state, above it the event waits in
+        the buffer with the others (sorted at each batch). Descending and in any order it comes in
+        time like any event."""
+        if self.order != Order.ASC:
+            return self.add(event)
+        if event.time < self.folded:
+            for name in CONTEXT_FIELDS:
+                value = getattr(event, name)
+                if value is not None:
+                    self.base[(event.device_id, name, event.app_id if name in APP_KEYED else None)] = value
+            return []
+        self.buffer.setdefault(event.device_id, []).append(event)
+        self.retained += 1
+        self.max_retained = max(self.max_retained, self.retained)
+        return []
+
     def _check_order(self, t: float) -> None:
         if self.order == Order.ASC and t < self.frontier:
             raise OrderViolation(f"event at {t} arrived after events up to {self.frontier} were final")

@@ -18,13 +18,13 @@ from typing import Any
 from . import catalog
 from .catalog import ANDROID, DOWNLOADS_PROVIDER, IOS, PACKAGE_INSTALLER
 from .model import F_NB, F_NOAPP, F_RISKY, F_STATE, Device, Ev, sha256_hex, zeek_uid
+from .shapes import DEFAULT, Shape
 
 HOUR_MS = 3_600_000
 
 SESSIONS_PER_HOUR = 3.6
 BG_SYNCS_PER_HOUR = 3.5
 SHARED_FLOWS_PER_HOUR = 2.0
-FLOW_SHARE = 0.18  # share of app retrievals also seen by the network sensor as a flow
 
 AD_HOSTS = [
     "securepubads.g.doubleclick.net",
@@ -56,8 +56,9 @@ def diurnal(ms: int) -> float:
 
 
 class BenignGenerator:
-    def __init__(self, seed: int, device: Device, start_ms: int, end_ms: int) -> None:
+    def __init__(self, seed: int, device: Device, start_ms: int, end_ms: int, shape: Shape = DEFAULT) -> None:
         self.seed = seed
+        self.shape = shape
         self.dev = device
         self.start = start_ms
         self.end = end_ms
@@ -120,7 +121,7 @@ class BenignGenerator:
             }
         )
         ev = self.emit(ms, f, flags)
-        if self.rng.random() < FLOW_SHARE:
+        if self.rng.random() < self.shape.flow_share:
             self.flow(ms + self.rng.randint(-300, 900), host, int(nbytes * 1.02) + 620)
         return ev
 
@@ -215,7 +216,7 @@ class BenignGenerator:
         endpoint = r.choice(["feed", "sync", "config", "messages", "profile", "events", "inbox", "state"])
         size = r.randint(300, 40_000)
         self.retrieval(ms, app.app_id, host, f"/api/v2/{endpoint}", size, fg)
-        if r.random() < 0.45:
+        if r.random() < self.shape.json_file_share:
             name = f"{endpoint}_{self.hexname(8)}.json"
             if self.dev.platform == ANDROID:
                 path = f"{self.android_dir(app.app_id)}/files/{endpoint}/{name}"
@@ -273,25 +274,84 @@ class BenignGenerator:
             self.state_lock(t, False)
             t += r.randint(500, 4000)
         self.state_app(t, app.app_id, True)
-        n = r.randint(3, 9)
+        shape = self.shape
+        n = r.randint(*shape.steps)
         for _ in range(n):
             t += r.randint(1_500, 40_000)
             if "browser" in app.features or (app.app_id == "com.google.chrome.ios"):
                 self.browse(t, app)
-            elif "media" in app.features and r.random() < 0.45:
+            # (the default shape draws no number here: its fleets stay byte for byte as they were)
+            elif (shape.media_share is not None and app.hosts and r.random() < shape.media_share) or (
+                "media" in app.features and r.random() < 0.45
+            ):
                 self.media_file(t, app, True)
             elif r.random() < 0.05 and self.may_go_off_baseline(app):
                 self.ad_request(t, app, True)
             else:
                 self.json_exchange(t, app, True)
-            if r.random() < 0.22 and "browser" not in app.features:
+            if r.random() < shape.cache_share and "browser" not in app.features:
                 self.cache_entry(t + r.randint(40, 1500), app)
+            if shape.state_flips is not None:
+                self.state_flips(t, app)
+            if shape.local_files is not None:
+                self.local_files(t, app)
         t += r.randint(5_000, 60_000)
         self.state_app(t, app.app_id, False)
         if r.random() < 0.5:
             t += r.randint(20_000, 120_000)
             self.state_lock(t, True)
         return t
+
+    def state_flips(self, t: int, app: catalog.App) -> None:
+        """Between two steps of a session: the user switches away and back, a notification pulls
+        another app forward, the screen locks and unlocks. The session's app ends in front."""
+        r = self.rng
+        assert self.shape.state_flips is not None
+        for _ in range(r.randint(*self.shape.state_flips)):
+            t += r.randint(150, 1_200)
+            kind = r.random()
+            if kind < 0.4:
+                self.state_app(t, app.app_id, False)
+                t += r.randint(150, 1_200)
+                self.state_app(t, app.app_id, True)
+            elif kind < 0.7:
+                other = self.pick_app()
+                if other.app_id != app.app_id:
+                    self.state_app(t, other.app_id, True)
+                    t += r.randint(150, 1_200)
+                    self.state_app(t, other.app_id, False)
+            else:
+                self.state_lock(t, True)
+                t += r.randint(150, 1_200)
+                self.state_lock(t, False)
+
+    LOCAL_FILES = (  # (folder under the app's data, name pattern, MIME or None): none is risky
+        ("databases", "{app}.db-journal", None),
+        ("files/logs", "app-{hex}.log", "text/plain"),
+        ("cache/thumbnails", "{hex}.jpg", "image/jpeg"),
+        ("files/state", "state_{hex}.json", "application/json"),
+        ("shared_prefs", "{app}_preferences.xml", "application/xml"),
+    )
+    IOS_LOCAL_FILES = (
+        ("Library/Application Support", "{app}.sqlite-wal", None),
+        ("Library/Caches/Logs", "log-{hex}.txt", "text/plain"),
+        ("Library/Caches/Thumbnails", "{hex}.jpg", "image/jpeg"),
+        ("Documents/state", "state_{hex}.json", "application/json"),
+        ("Library/Preferences", "{app}.plist", "application/x-plist"),
+    )
+
+    def local_files(self, t: int, app: catalog.App) -> None:
+        """Files an app writes on its own between two steps: journals, logs, thumbnails, state."""
+        r = self.rng
+        assert self.shape.local_files is not None
+        android = self.dev.platform == ANDROID
+        kinds = self.LOCAL_FILES if android else self.IOS_LOCAL_FILES
+        base = self.android_dir(app.app_id) if android else self.ios_dir(app.app_id)
+        for _ in range(r.randint(*self.shape.local_files)):
+            t += r.randint(20, 900)
+            folder, pattern, mime = r.choice(kinds)
+            name = pattern.format(app=app.app_id.rsplit(".", 1)[-1], hex=self.hexname(12))
+            self.file(t, app.app_id, f"{base}/{folder}/{name}", r.randint(200, 400_000), mime)
 
     def background_sync(self, t: int) -> None:
         r = self.rng

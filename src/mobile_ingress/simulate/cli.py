@@ -7,6 +7,7 @@ import sys
 
 from .generate import simulate
 from .model import parse_start
+from .shapes import SHAPES, shape_named
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("asc", "desc", "shuffled"),
         default="asc",
         help="order of events.ndjson (default asc); shuffled is a bounded-memory shuffle",
+    )
+    parser.add_argument(
+        "--shape",
+        choices=tuple(SHAPES),
+        default="default",
+        help="the mix of benign traffic (default: the fleet as documented; see simulate/shapes.py)",
     )
     parser.add_argument(
         "--start",
@@ -38,7 +45,15 @@ def run(args: argparse.Namespace) -> int:
         print("mobile-ingress simulate: --devices must be >= 1 and --hours > 0", file=sys.stderr)
         return 2
     try:
-        res = simulate(args.devices, args.hours, args.seed, args.out, order=args.order, start_ms=start_ms)
+        res = simulate(
+            args.devices,
+            args.hours,
+            args.seed,
+            args.out,
+            order=args.order,
+            start_ms=start_ms,
+            shape=shape_named(args.shape),
+        )
     except OSError as exc:
         print(f"mobile-ingress simulate: {exc}", file=sys.stderr)
         return 1

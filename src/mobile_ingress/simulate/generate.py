@@ -16,6 +16,7 @@ from .lookups import write_lookup
 from .model import Device, Ev, build_fleet
 from .output import EventWriter, sort_key
 from .plan import Planner, Zone
+from .shapes import DEFAULT, Shape
 
 DEFAULT_START_MS = 1_740_988_800_000  # 2025-03-03T08:00:00Z
 EVENTS_PER_DEVICE_HOUR = 55  # rough, only sizes the shuffle buckets
@@ -33,10 +34,16 @@ class Result:
 
 
 def device_events(
-    seed: int, dev: Device, start_ms: int, end_ms: int, planted: list[Ev], zones: list[Zone]
+    seed: int,
+    dev: Device,
+    start_ms: int,
+    end_ms: int,
+    planted: list[Ev],
+    zones: list[Zone],
+    shape: Shape = DEFAULT,
 ) -> list[Ev]:
     """All events of one device, sorted, with event ids and the context probes filled in."""
-    benign = BenignGenerator(seed, dev, start_ms, end_ms).generate()
+    benign = BenignGenerator(seed, dev, start_ms, end_ms, shape).generate()
     if zones:
         benign = [e for e in benign if not any(z.drops(e) for z in zones)]
     used = {e.ms for e in planted}
@@ -187,6 +194,7 @@ def simulate(
     run_events: int = 100_000,
     shuffle_events: int = 500_000,
     tmp_parent: str | None = None,
+    shape: Shape = DEFAULT,
 ) -> Result:
     """Generate a labelled fleet into `out` (events.ndjson, lookups/, ground_truth.ndjson)."""
     if devices < 1:
@@ -213,7 +221,7 @@ def simulate(
     try:
         for dev in fleet:
             evs = device_events(
-                seed, dev, start, end, planner.planted.get(dev.idx, []), planner.zones.get(dev.idx, [])
+                seed, dev, start, end, planner.planted.get(dev.idx, []), planner.zones.get(dev.idx, []), shape
             )
             items = [(sort_key(e.ms, dev.idx, i), e.to_json()) for i, e in enumerate(evs)]
             del evs
