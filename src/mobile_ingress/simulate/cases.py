@@ -4,17 +4,22 @@ Every case is built inside one slot of one device (two devices for `nm_other_dev
 events within [R - 60 s, R + 310 s]; the planner keeps slots apart and keeps risky benign traffic
 away from them (see plan.py), so the label of each case depends only on its own events and on the
 lookups. Each case yields one or more `Truth` rows that become lines of ground_truth.ndjson.
+
+The cases themselves, their moods and payload kinds are data (data/cases.yaml, checked by
+datafiles.py); this module builds the events they describe.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 from . import catalog
 from .benign import host_ip
 from .catalog import ANDROID, DOWNLOADS_PROVIDER, IOS, PACKAGE_INSTALLER
+from .datafiles import Chain, NamePattern, RetrievalOnly, load_case_table
 from .model import Device, Ev, sha256_hex
 
 S = 1000  # one second in ms
@@ -22,15 +27,13 @@ S = 1000  # one second in ms
 STAGE_ORDER = ["retrieval", "staging", "unpack", "load", "handoff", "repeat_retrieval"]
 CONTEXT_ORDER = ["background", "device_locked", "no_user_interaction", "unapproved_role"]
 
+TABLE = load_case_table(catalog.FLEET)
+
 # (app_state, device_locked, recent_user_interaction)
 MOODS: dict[str, tuple[str, bool, bool]] = {
-    "fg": ("foreground", False, True),
-    "bg": ("background", False, False),
-    "bg_recent": ("background", False, True),
-    "locked": ("background", True, False),
-    "idle": ("foreground", False, False),
+    m.name: (m.app_state, m.device_locked, m.recent_user_interaction) for m in TABLE.moods
 }
-MOOD_WEIGHTS = [("fg", 0.45), ("bg", 0.2), ("bg_recent", 0.1), ("locked", 0.15), ("idle", 0.1)]
+MOOD_WEIGHTS = [(m.name, m.weight) for m in TABLE.moods]
 
 
 def mood_context(mood: str) -> list[str]:
@@ -232,25 +235,7 @@ class CaseBuilder:
 
     # ------------------------------------------------------------ names
     def word(self) -> str:
-        return self.rng.choice(
-            [
-                "core",
-                "update",
-                "patch",
-                "sync",
-                "module",
-                "plugin",
-                "helper",
-                "service",
-                "loader",
-                "engine",
-                "assets",
-                "res",
-                "kit",
-                "ext",
-                "cfg",
-            ]
-        )
+        return self.rng.choice(TABLE.words)
 
     def hexs(self, n: int) -> str:
         return f"{self.rng.getrandbits(4 * n):0{n}x}"
@@ -258,7 +243,7 @@ class CaseBuilder:
     def bad_url(self, dest: str, name: str, names_file: bool) -> str:
         scheme = "https" if self.rng.random() < 0.8 else "http"
         if names_file:
-            d = self.rng.choice(["dl", "files", "static/v2", "cdn/pkg", "u", "assets/bin"])
+            d = self.rng.choice(TABLE.url_dirs)
             return f"{scheme}://{dest}/{d}/{name}"
         query = f"?v={self.rng.randint(1, 99)}" if self.rng.random() < 0.5 else ""
         return f"{scheme}://{dest}/c/{self.hexs(24)}{query}"
@@ -272,79 +257,36 @@ class CaseBuilder:
 
 
 # ---------------------------------------------------------------------------- payload files
-PAYLOADS_ANDROID: dict[str, tuple[Callable[[CaseBuilder], str], str | None, int, int]] = {
-    # kind: (name maker, file_type, min size, max size)
-    "dex": (
-        lambda b: b.rng.choice(["classes2.dex", "update.dex", f"{b.word()}.dex", f"p{b.hexs(6)}.dex"]),
-        None,
-        12_000,
-        400_000,
-    ),
-    "so": (
-        lambda b: f"lib{b.word()}{b.rng.choice(['', '_jni', 'native'])}.so",
-        "application/x-sharedlib",
-        40_000,
-        2_000_000,
-    ),
-    "apk": (
-        lambda b: f"{b.word()}_{b.rng.choice(['update', 'plugin', 'base'])}.apk",
-        "application/vnd.android.package-archive",
-        300_000,
-        12_000_000,
-    ),
-    "jar": (lambda b: f"{b.word()}.jar", "application/java-archive", 20_000, 600_000),
-    "html": (
-        lambda b: b.rng.choice(["index.html", "login.html", f"overlay_{b.hexs(4)}.html", "verify.htm"]),
-        "text/html",
-        9_000,
-        120_000,
-    ),
-    "zip": (
-        lambda b: f"{b.word()}{b.rng.choice(['', '_res', '_pack'])}.zip",
-        "application/zip",
-        60_000,
-        5_000_000,
-    ),
-    "noext": (
-        lambda b: b.rng.choice([b.hexs(10), f"{b.word()}data", f".{b.hexs(8)}", "payload"]),
-        None,
-        16_000,
-        500_000,
-    ),
-    "mime_apk": (lambda b: f"{b.word()}.dat", "application/vnd.android.package-archive", 300_000, 6_000_000),
-    "magic_dex": (
-        lambda b: b.rng.choice(["splash_bg.png", "icon_large.png", "banner.jpg"]),
-        "Dalvik dex file version 035",
-        12_000,
-        300_000,
-    ),
-    "json": (lambda b: f"{b.word()}_config.json", "application/json", 9_000, 60_000),
-    "codepush": (lambda b: "index.android.bundle", None, 200_000, 3_000_000),
-}
-PAYLOADS_IOS: dict[str, tuple[Callable[[CaseBuilder], str], str | None, int, int]] = {
-    "dylib": (lambda b: f"lib{b.word()}.dylib", "application/x-mach-binary", 40_000, 2_000_000),
-    "zip": (lambda b: f"{b.word()}.zip", "application/zip", 60_000, 5_000_000),
-    "html": (
-        lambda b: b.rng.choice(["index.html", "signin.html", f"promo_{b.hexs(4)}.html"]),
-        "text/html",
-        9_000,
-        120_000,
-    ),
-    "jsbundle": (
-        lambda b: b.rng.choice(["main.jsbundle", f"{b.word()}.jsbundle"]),
-        "application/javascript",
-        100_000,
-        3_000_000,
-    ),
-    "framework": (
-        lambda b: b.word().capitalize() + "Kit",
-        "Mach-O 64-bit dynamically linked shared library arm64",
-        60_000,
-        3_000_000,
-    ),
-    "noext": (lambda b: b.rng.choice([b.hexs(12), f"{b.word()}blob"]), None, 16_000, 500_000),
-    "codepush": (lambda b: "main.jsbundle", "application/javascript", 200_000, 3_000_000),
-}
+def render_name(b: CaseBuilder, pattern: NamePattern) -> str:
+    """A file name from a name pattern of cases.yaml, drawing left to right (see its header)."""
+    names = []
+    for template in pattern.templates:
+        out = []
+        for part in template:
+            if part.kind == "text":
+                out.append(part.text)
+            elif part.kind == "word":
+                out.append(b.word())
+            elif part.kind == "Word":
+                out.append(b.word().capitalize())
+            elif part.kind == "hex":
+                out.append(b.hexs(part.digits))
+            else:
+                out.append(b.rng.choice(part.choices))
+        names.append("".join(out))
+    return b.rng.choice(names) if pattern.pick else names[0]
+
+
+def _payload_table(platform: str) -> dict[str, tuple[Callable[[CaseBuilder], str], str | None, int, int]]:
+    """kind: (name maker, file_type, min size, max size)."""
+    return {
+        kind: (partial(render_name, pattern=p.name), p.file_type, p.min_size, p.max_size)
+        for kind, p in TABLE.payloads[platform].items()
+    }
+
+
+PAYLOADS_ANDROID = _payload_table(ANDROID)
+PAYLOADS_IOS = _payload_table(IOS)
 
 
 def payload_path(b: CaseBuilder, dev: Device, app_id: str, kind: str, name: str, where: str) -> str:
@@ -380,31 +322,6 @@ def payload_path(b: CaseBuilder, dev: Device, app_id: str, kind: str, name: str,
 
 
 # ---------------------------------------------------------------------------- the chain
-@dataclass
-class Chain:
-    kind: str = "dex"
-    where: str = "files"
-    app: str = "stager"  # stager | managed_no_role | allow_browser | chrome | enterprise
-    delta_s: float | None = None  # F - R; None = random 0.5..120
-    mood: str | None = None
-    load: str | None = None  # load_method
-    handoff: bool = False
-    unpack: bool = False  # unpack of F into target_path, then load of a member (needs load)
-    repeat: bool = False
-    r_mode: str = "edr"  # edr | flow | edr_noapp
-    method: str = "http"
-    f_mode: str = "app"  # app | provider | shared_noapp | path_app | other_app
-    # normal | unknown | unknown_both | summed | exact | below | below_unknown | dup | small_file
-    bytes_mode: str = "normal"
-    dest_mode: str = "bad"  # see dest_for()
-    url_names: bool | None = None
-    whole_seconds: bool = False
-    rank_decoy: bool = False
-    recreate: bool = False
-    expected: bool = True
-    clause: str = ""
-
-
 def dest_for(b: CaseBuilder, mode: str, app_id: str) -> tuple[str, str | None, str]:
     """(dest, dest_ip, normalized dest) of the planted retrieval."""
     p = b.p
@@ -473,23 +390,11 @@ def dest_for(b: CaseBuilder, mode: str, app_id: str) -> tuple[str, str | None, s
 
 
 def choose_app(b: CaseBuilder, dev: Device, which: str, avoid: str | None = None) -> str:
-    r = b.rng
-    if which == "stager":
-        pool = catalog.ANDROID_STAGERS if dev.platform == ANDROID else catalog.IOS_STAGERS
-    elif which == "managed_no_role":
-        pool = catalog.ANDROID_MANAGED_NO_ROLE if dev.platform == ANDROID else catalog.IOS_MANAGED_NO_ROLE
-    elif which == "managed_role":
-        pool = catalog.IOS_MANAGED_WITH_ROLE
-    elif which == "allow_browser":
-        pool = catalog.ANDROID_ALLOWLISTED_BROWSERS
-    elif which == "chrome":
-        pool = ["com.android.chrome"]
-    elif which == "enterprise":
-        pool = ["com.acmecorp.expenses", "com.acmecorp.fieldservice"]
-    else:
-        raise ValueError(which)
+    pool = catalog.pool(which, dev.platform)
+    if not pool:
+        raise ValueError(f"app pool {which!r} has no {dev.platform} app (fleet.yaml app_pools)")
     pool = [a for a in pool if a != avoid] or pool
-    app_id = r.choice(pool)
+    app_id = b.rng.choice(pool)
     b.ensure_app(dev, app_id)
     return app_id
 
@@ -739,7 +644,7 @@ def plant_retrieval_only(
     mood = b.pick_mood()
     dest = b.p.bad_host()
     dest_ip = b.p.bad_ip()
-    name = r.choice([f"{b.word()}.bin", f"{b.hexs(10)}", "resources.pak", f"{b.word()}.dat"])
+    name = render_name(b, TABLE.retrieval_only_names)
     url = b.bad_url(dest, name, r.random() < 0.5)
     r_ms = b.r_ms
     b.state(dev, r_ms - r.randint(5, 30) * S - (30 * S if summed else 0), app_id, mood)
@@ -819,739 +724,22 @@ def _ronly(**kw: Any) -> Callable[[CaseBuilder], None]:
     return lambda b: plant_retrieval_only(b, **kw)
 
 
-C_CHAIN = "3 chain: same device and app; risky file staged within [R - clock_skew, R + time_window]"
-A, IOS_ = ANDROID, IOS
+def _build(plan: Chain | RetrievalOnly, expected: bool, clause: str) -> Callable[[CaseBuilder], None]:
+    if isinstance(plan, Chain):
+        return lambda b: plant_chain(b, plan)
+    return _ronly(
+        app=plan.app,
+        bytes_mode=plan.bytes_mode,
+        repeat=plan.repeat,
+        summed=plan.summed,
+        expected=expected,
+        clause=clause,
+    )
 
+
+# In cases.yaml order: the planner plants them in this order.
 CASES: list[CaseDef] = [
-    # ---- AN1848 (Android) chains that must alert
-    CaseDef(
-        "dex_dexclassloader_background",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            load="dexclassloader",
-            mood="bg",
-            clause="3 chain + follow-on load (dexclassloader) + context background",
-        ),
-    ),
-    CaseDef(
-        "dex_bare_foreground",
-        A,
-        True,
-        _chain(kind="dex", mood="fg", clause=C_CHAIN + " (no follow-on, no context)"),
-    ),
-    CaseDef(
-        "so_loadlibrary_locked",
-        A,
-        True,
-        _chain(
-            kind="so",
-            where="app_dir",
-            load="loadlibrary",
-            mood="locked",
-            clause="3 chain + follow-on load (loadlibrary) + context device_locked",
-        ),
-    ),
-    CaseDef(
-        "apk_handoff_installer_no_interaction",
-        A,
-        True,
-        _chain(
-            kind="apk",
-            where="cache",
-            handoff=True,
-            mood="idle",
-            clause="3 follow-on: handoff of F (target_app) + context no_user_interaction",
-        ),
-    ),
-    CaseDef(
-        "jar_repeat_retrieval",
-        A,
-        True,
-        _chain(kind="jar", repeat=True, clause="3 follow-on: repeat_retrieval from the same destination"),
-    ),
-    CaseDef(
-        "html_overlay_webview_background",
-        A,
-        True,
-        _chain(
-            kind="html",
-            load="webview",
-            mood="bg",
-            clause="2 risk pattern *.html (overlay) + follow-on load (webview)",
-        ),
-    ),
-    CaseDef(
-        "opaque_blob_noext",
-        A,
-        True,
-        _chain(
-            kind="noext",
-            clause="2 risk pattern <noext>: no extension and file_size >= ingress_bytes_threshold",
-        ),
-    ),
-    CaseDef(
-        "zip_unpack_then_load",
-        A,
-        True,
-        _chain(
-            kind="zip",
-            unpack=True,
-            load="dexclassloader",
-            clause="3 follow-on: unpack of F, then load of a file under its target_path",
-        ),
-    ),
-    CaseDef(
-        "flow_only_retrieval_dex",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            r_mode="flow",
-            clause="1 src_ip resolved by device_inventory; 3 chain: R without app_id matches any app",
-        ),
-    ),
-    CaseDef(
-        "noapp_retrieval_so",
-        A,
-        True,
-        _chain(
-            kind="so", r_mode="edr_noapp", load="loadlibrary", clause="3 chain: R without app_id (any app)"
-        ),
-    ),
-    CaseDef(
-        "download_manager_provider_apk",
-        A,
-        True,
-        _chain(
-            kind="apk",
-            method="download_manager",
-            f_mode="provider",
-            where="download",
-            clause="3 chain: download_manager R and F written by com.android.providers.downloads",
-        ),
-    ),
-    CaseDef(
-        "shared_storage_noapp_apk",
-        A,
-        True,
-        _chain(
-            kind="apk",
-            f_mode="shared_noapp",
-            where="download",
-            clause="1/3 chain: F without app_id in shared storage matches a retrieval of any app",
-        ),
-    ),
-    CaseDef(
-        "shared_storage_sdcard_alias_jar",
-        A,
-        True,
-        _chain(
-            kind="jar",
-            f_mode="shared_noapp",
-            where="sdcard",
-            clause="1 paths: /sdcard/ -> /storage/emulated/0/; F without app_id in shared storage",
-        ),
-    ),
-    CaseDef(
-        "dex_negative_delta_within_skew",
-        A,
-        True,
-        _chain(kind="dex", delta_s=None, clause="3 chain: F may precede R by up to clock_skew"),
-    ),
-    CaseDef(
-        "dex_skew_lower_bound_exact",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            delta_s=-10.0,
-            whole_seconds=True,
-            clause="3 chain: F = R - clock_skew (bound inclusive)",
-        ),
-    ),
-    CaseDef(
-        "dex_window_upper_bound_exact",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            delta_s=300.0,
-            whole_seconds=True,
-            clause="3 chain: F = R + time_window (bound inclusive)",
-        ),
-    ),
-    CaseDef(
-        "lookalike_of_allowlisted_host",
-        A,
-        True,
-        _chain(
-            kind="apk",
-            where="cache",
-            dest_mode="lookalike_exact",
-            clause="2 hosts: an exact allowlist host does not match a look-alike (<allowed>.<evil>)",
-        ),
-    ),
-    CaseDef(
-        "lookalike_suffix_label_boundary",
-        A,
-        True,
-        _chain(
-            kind="apk",
-            dest_mode="lookalike_boundary",
-            clause="2 hosts: *.suffix matches only at a label boundary",
-        ),
-        needs="suffix_row",
-    ),
-    CaseDef(
-        "baselined_for_other_app",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            dest_mode="baselined_other_app",
-            clause="2/3 baseline is per app: another app's pair does not cover",
-        ),
-    ),
-    CaseDef(
-        "baseline_first_seen_too_recent",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            dest_mode="baseline_recent",
-            clause=(
-                "2 baseline: a pair whose first_seen is less than time_window before R does not baseline it"
-            ),
-        ),
-    ),
-    CaseDef(
-        "bytes_unknown_file_size_stands_in",
-        A,
-        True,
-        _chain(kind="so", bytes_mode="unknown", clause="3 bytes: no bytes_in known, F's file_size stands in"),
-    ),
-    CaseDef(
-        "bytes_unknown_both_passes",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            bytes_mode="unknown_both",
-            clause="3 bytes: neither bytes_in nor file_size known: passes",
-        ),
-    ),
-    CaseDef(
-        "bytes_summed_over_retrievals",
-        A,
-        True,
-        _chain(
-            kind="jar",
-            bytes_mode="summed",
-            delta_s=5.0,
-            clause=(
-                "3 bytes: summed over retrievals of the same device, app and destination within time_window"
-            ),
-        ),
-    ),
-    CaseDef(
-        "bytes_exactly_threshold",
-        A,
-        True,
-        _chain(
-            kind="dex", bytes_mode="exact", clause="3 bytes: bytes_in == ingress_bytes_threshold passes (>=)"
-        ),
-    ),
-    CaseDef(
-        "user0_path_normalized_dex",
-        A,
-        True,
-        _chain(kind="dex", where="user0", clause="1 paths: /data/user/0/<pkg>/ -> /data/data/<pkg>/"),
-    ),
-    CaseDef(
-        "app_id_from_path_dex",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            f_mode="path_app",
-            clause="1 app_id: an Android file without app_id takes it from its path",
-        ),
-    ),
-    CaseDef(
-        "allowlisted_app_inprocess_load",
-        A,
-        True,
-        _chain(
-            kind="so",
-            app="allow_browser",
-            load="loadlibrary",
-            clause="2 allowed_apps: an allowlisted app's chain is kept when F is loaded in-process",
-        ),
-    ),
-    CaseDef(
-        "raw_ip_destination_dex",
-        A,
-        True,
-        _chain(kind="dex", dest_mode="raw_ip", clause="1 dest: a remote IP without host name"),
-    ),
-    CaseDef(
-        "cidr_adjacent_dest_ip",
-        A,
-        True,
-        _chain(
-            kind="apk",
-            dest_mode="cidr_adjacent",
-            clause="2 hosts: a CIDR allowlist row does not match an address just outside it",
-        ),
-    ),
-    CaseDef(
-        "rank_url_names_file",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            rank_decoy=True,
-            url_names=True,
-            delta_s=45.0,
-            clause="3 chain ranks: R whose url names F wins over a closer R of the same app",
-        ),
-    ),
-    CaseDef(
-        "mime_apk_renamed_dat",
-        A,
-        True,
-        _chain(kind="mime_apk", clause="2 risk pattern on file_type (APK MIME type under a .dat name)"),
-    ),
-    CaseDef(
-        "magic_dex_disguised_png",
-        A,
-        True,
-        _chain(kind="magic_dex", clause="2 risk pattern on file_type (magic 'Dalvik dex' under a .png name)"),
-    ),
-    CaseDef(
-        "ext_storage_android_data_jar",
-        A,
-        True,
-        _chain(
-            kind="jar",
-            where="ext",
-            load="dexclassloader",
-            clause="1 paths: /storage/emulated/0/Android/data/<pkg>/ is app storage",
-        ),
-    ),
-    CaseDef(
-        "dex_recreated_same_path",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            recreate=True,
-            delta_s=None,
-            clause=C_CHAIN + " (first of two writes of the same file)",
-        ),
-    ),
-    CaseDef(
-        "managed_no_role_chain_android",
-        A,
-        True,
-        _chain(
-            kind="dex",
-            app="managed_no_role",
-            load="dexclassloader",
-            clause="3 context: unapproved_role (managed app without approved role)",
-        ),
-    ),
-    # ---- AN1849 (iOS) chains and retrieval-only findings that must alert
-    CaseDef(
-        "ios_dylib_dlopen_background",
-        IOS_,
-        True,
-        _chain(
-            kind="dylib",
-            load="dlopen",
-            mood="bg",
-            clause="3 chain + follow-on load (dlopen) + context background",
-        ),
-    ),
-    CaseDef(
-        "ios_zip_unpack_then_dlopen",
-        IOS_,
-        True,
-        _chain(
-            kind="zip",
-            where="docs",
-            unpack=True,
-            load="dlopen",
-            clause="3 follow-on: unpack of F, then load of a file under its target_path",
-        ),
-    ),
-    CaseDef(
-        "ios_html_overlay_locked",
-        IOS_,
-        True,
-        _chain(
-            kind="html",
-            where="support",
-            load="webview",
-            mood="locked",
-            clause="2 risk pattern *.html (overlay) + context device_locked",
-        ),
-    ),
-    CaseDef("ios_jsbundle_bare", IOS_, True, _chain(kind="jsbundle", where="support", clause=C_CHAIN)),
-    CaseDef(
-        "ios_framework_path",
-        IOS_,
-        True,
-        _chain(kind="framework", clause="2 risk pattern on file_path **/*.framework/**"),
-    ),
-    CaseDef(
-        "ios_dylib_repeat_retrieval",
-        IOS_,
-        True,
-        _chain(kind="dylib", repeat=True, clause="3 follow-on: repeat_retrieval"),
-    ),
-    CaseDef(
-        "ios_managed_unapproved_chain",
-        IOS_,
-        True,
-        _chain(
-            kind="dylib",
-            app="managed_no_role",
-            load="dlopen",
-            clause="3 context: unapproved_role; the R of a chain is not also a retrieval-only finding",
-        ),
-    ),
-    CaseDef(
-        "ios_var_path_normalized",
-        IOS_,
-        True,
-        _chain(kind="dylib", where="var", clause="1 paths: iOS /var/ -> /private/var/"),
-    ),
-    CaseDef(
-        "ios_flow_only_dylib",
-        IOS_,
-        True,
-        _chain(
-            kind="dylib",
-            r_mode="flow",
-            clause="1 src_ip and platform from device_inventory; 3 chain: R without app_id",
-        ),
-    ),
-    CaseDef(
-        "ios_zip_negative_delta",
-        IOS_,
-        True,
-        _chain(kind="zip", delta_s=-4.5, clause="3 chain: F may precede R by up to clock_skew"),
-    ),
-    CaseDef(
-        "ios_opaque_noext_tmp",
-        IOS_,
-        True,
-        _chain(kind="noext", where="tmp", clause="2 risk pattern <noext> (opaque)"),
-    ),
-    CaseDef(
-        "ios_retrieval_only_repeat",
-        IOS_,
-        True,
-        _ronly(
-            app="managed_no_role",
-            bytes_mode="normal",
-            repeat=True,
-            expected=True,
-            clause="3 AN1849 retrieval-only: managed app without approved role; later retrieval joins as "
-            "repeat_retrieval",
-        ),
-    ),
-    CaseDef(
-        "ios_retrieval_only_single",
-        IOS_,
-        True,
-        _ronly(
-            app="managed_no_role",
-            bytes_mode="normal",
-            repeat=False,
-            expected=True,
-            clause="3 AN1849 retrieval-only: managed app without approved role, bytes_in >= threshold",
-        ),
-    ),
-    CaseDef(
-        "ios_retrieval_only_summed_bytes",
-        IOS_,
-        True,
-        _ronly(
-            app="managed_no_role",
-            bytes_mode="normal",
-            repeat=False,
-            expected=True,
-            summed=True,
-            clause="3 AN1849 retrieval-only: bytes summed; the finding starts at the first qualifying "
-            "retrieval",
-        ),
-    ),
-    # ---- near misses (must NOT alert): each fails exactly one rule
-    CaseDef(
-        "nm_file_after_window",
-        A,
-        False,
-        _chain(kind="dex", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window"),
-    ),
-    CaseDef(
-        "nm_file_before_skew",
-        A,
-        False,
-        _chain(kind="dex", delta_s=-15.0, expected=False, clause="3 chain: F earlier than R - clock_skew"),
-    ),
-    CaseDef(
-        "nm_other_device",
-        A,
-        False,
-        _chain(kind="dex", expected=False, clause="3 chain: same device_id"),
-        devices=2,
-    ),
-    CaseDef(
-        "nm_other_app",
-        A,
-        False,
-        _chain(
-            kind="dex",
-            f_mode="other_app",
-            expected=False,
-            clause="3 chain: same app_id (F of another app, not in shared storage)",
-        ),
-    ),
-    CaseDef(
-        "nm_allowlisted_destination",
-        A,
-        False,
-        _chain(
-            kind="apk",
-            where="cache",
-            dest_mode="allowlisted",
-            expected=False,
-            clause="3 chain: R is not allowlisted (mobile_ingress_allowed_destinations)",
-        ),
-    ),
-    CaseDef(
-        "nm_allowlisted_dest_case_trailing_dot",
-        A,
-        False,
-        _chain(
-            kind="apk",
-            where="cache",
-            dest_mode="allowlisted_case_dot",
-            expected=False,
-            clause="2 hosts: compared in lowercase without a trailing dot (allowlisted)",
-        ),
-    ),
-    CaseDef(
-        "nm_allowlisted_enterprise_catalog",
-        A,
-        False,
-        _chain(
-            kind="apk",
-            app="enterprise",
-            dest_mode="enterprise_catalog",
-            expected=False,
-            clause="3 chain: R is not allowlisted (enterprise app catalog row)",
-        ),
-    ),
-    CaseDef(
-        "nm_allowlisted_cidr_dest_ip",
-        A,
-        False,
-        _chain(
-            kind="apk",
-            dest_mode="enterprise_cidr",
-            expected=False,
-            clause="2 hosts: dest_ip inside an allowlisted CIDR allowlists R",
-        ),
-    ),
-    CaseDef(
-        "nm_baselined_destination",
-        A,
-        False,
-        _chain(
-            kind="dex",
-            dest_mode="baselined",
-            expected=False,
-            clause="3 chain: R is not baselined for that app",
-        ),
-    ),
-    CaseDef(
-        "nm_baselined_star_app",
-        A,
-        False,
-        _chain(
-            kind="dex",
-            dest_mode="baselined_star",
-            expected=False,
-            clause="2 baseline: a '*' app row baselines the destination for every app",
-        ),
-    ),
-    CaseDef(
-        "nm_bytes_below_threshold",
-        A,
-        False,
-        _chain(
-            kind="dex",
-            bytes_mode="below",
-            expected=False,
-            clause="3 bytes: bytes_in below ingress_bytes_threshold",
-        ),
-    ),
-    CaseDef(
-        "nm_bytes_unknown_small_file",
-        A,
-        False,
-        _chain(
-            kind="dex",
-            bytes_mode="below_unknown",
-            expected=False,
-            clause="3 bytes: no bytes_in, F's file_size below the threshold",
-        ),
-    ),
-    CaseDef(
-        "nm_duplicate_retrieval_bytes",
-        A,
-        False,
-        _chain(
-            kind="dex",
-            bytes_mode="dup",
-            expected=False,
-            clause="1 duplicates: a re-delivered retrieval counts once, so bytes stay below the threshold",
-        ),
-    ),
-    CaseDef(
-        "nm_benign_type_json",
-        A,
-        False,
-        _chain(kind="json", expected=False, clause="3 chain: F matches no risk pattern"),
-    ),
-    CaseDef(
-        "nm_noext_small_blob",
-        A,
-        False,
-        _chain(
-            kind="noext",
-            bytes_mode="small_file",
-            expected=False,
-            clause="2 risk pattern <noext> needs file_size >= ingress_bytes_threshold",
-        ),
-    ),
-    CaseDef(
-        "nm_allowed_path_codepush",
-        A,
-        False,
-        _chain(
-            kind="codepush",
-            where="codepush",
-            expected=False,
-            clause="3 chain: F in an allowed path (CodePush)",
-        ),
-    ),
-    CaseDef(
-        "nm_allowlisted_app_chrome_apk",
-        A,
-        False,
-        _chain(
-            kind="apk",
-            app="chrome",
-            f_mode="app",
-            where="download",
-            handoff=True,
-            expected=False,
-            clause="3 chain: the app is allowlisted (an install load is not in-process)",
-        ),
-    ),
-    CaseDef(
-        "nm_loopback_retrieval",
-        A,
-        False,
-        _chain(
-            kind="dex",
-            dest_mode="loopback",
-            expected=False,
-            clause="2 hosts: retrievals from loopback are ignored",
-        ),
-    ),
-    CaseDef(
-        "nm_android_retrieval_only_managed",
-        A,
-        False,
-        _ronly(
-            app="managed_no_role",
-            bytes_mode="normal",
-            repeat=False,
-            expected=False,
-            clause="3 retrieval-only findings are AN1849 (iOS) only",
-        ),
-    ),
-    CaseDef(
-        "nm_ios_file_after_window",
-        IOS_,
-        False,
-        _chain(kind="dylib", delta_s=310.0, expected=False, clause="3 chain: F later than R + time_window"),
-    ),
-    CaseDef(
-        "nm_ios_allowed_path_codepush",
-        IOS_,
-        False,
-        _chain(
-            kind="codepush",
-            where="codepush",
-            expected=False,
-            clause="3 chain: F in an allowed container path (CodePush)",
-        ),
-    ),
-    CaseDef(
-        "nm_ios_retrieval_only_approved_role",
-        IOS_,
-        False,
-        _ronly(
-            app="managed_role",
-            bytes_mode="normal",
-            repeat=True,
-            expected=False,
-            clause="3 AN1849 retrieval-only: the managed app has an approved role",
-        ),
-    ),
-    CaseDef(
-        "nm_ios_retrieval_only_below_threshold",
-        IOS_,
-        False,
-        _ronly(
-            app="managed_no_role",
-            bytes_mode="below",
-            repeat=False,
-            expected=False,
-            clause="3 AN1849 retrieval-only: bytes_in below the threshold",
-        ),
-    ),
-    CaseDef(
-        "nm_ios_retrieval_only_bytes_unknown",
-        IOS_,
-        False,
-        _ronly(
-            app="managed_no_role",
-            bytes_mode="unknown",
-            repeat=False,
-            expected=False,
-            clause="3 AN1849 retrieval-only: needs a known bytes_in",
-        ),
-    ),
-    CaseDef(
-        "nm_ios_retrieval_only_unmanaged",
-        IOS_,
-        False,
-        _ronly(
-            app="stager",
-            bytes_mode="normal",
-            repeat=False,
-            expected=False,
-            clause="3 AN1849 retrieval-only: the app must be managed",
-        ),
-    ),
+    CaseDef(c.label, c.platform, c.expected, _build(c.plan, c.expected, c.clause), c.devices, c.needs)
+    for c in TABLE.cases
 ]
 CASES_BY_LABEL = {c.label: c for c in CASES}
