@@ -10,6 +10,13 @@ search's stanza is its label, which ends in ` - Rule` (ES 8 lists only such dete
 carries the ES 8 keys contentctl writes (`detection_type`, `metadata` with `publish_time` and
 `deprecated`, the finding's `_entities`).
 
+The analytics come from the engine's registry (src/mobile_ingress/engine/analytics.py), never from
+the YAML: a correlation search raises every analytic of the registry unless its YAML lists some
+(`analytics`, ids the registry must hold); its ES annotations name their ATT&CK technique and
+detection strategy; `{{analytics}}`, `{{technique}}` and `{{detection_strategy}}` in its
+description, notable and risk texts become "AN1848 (Android) and AN1849 (iOS)", "T1544" and
+"DET0718". Every function that reads the registry takes it as a parameter (tests pass their own).
+
 macros.conf keeps everything above the RENDERED_MARKER line (hand-written: data and scalar
 macros, the findings store); everything below it is rewritten. The tests check both files are up
 to date, so nobody edits the rendered stanzas by hand.
@@ -23,7 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from analytic_texts import PlaceholderError, attack_ids, fill, joined
 from rendered_files import write_or_check
+
+from mobile_ingress.engine.analytics import ANALYTICS, AnalyticError, Analytics
 
 ROOT = Path(__file__).resolve().parent.parent
 DETECTIONS = ROOT / "detections"
@@ -39,13 +49,16 @@ RENDERED_MARKER = (
 FINDINGS_STORE_MACRO = "mobile_ingress_findings_store"
 NOTABLE_FIELDS_MACRO = "mobile_ingress_notable_fields"
 SCHEDULED_KINDS = ("baseline", "lookup_builder", "maintenance")
+# The texts of a correlation search that may name its analytics through placeholders.
+TEXTS = (("description",), ("notable", "title"), ("notable", "description"), ("risk", "message"))
 
 
 # ----------------------------------------------------------------------------------- detections
 
 
-def load_detections(folder: Path = DETECTIONS) -> list[dict[str, Any]]:
-    """Every detections/*.yml, validated against the schema, sorted by name."""
+def load_detections(folder: Path = DETECTIONS, analytics: Analytics = ANALYTICS) -> list[dict[str, Any]]:
+    """Every detections/*.yml, validated against the schema and the analytics registry, with the
+    registry's ids, ATT&CK ids and texts filled in (`with_analytics`), sorted by name."""
     import jsonschema
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
@@ -58,8 +71,52 @@ def load_detections(folder: Path = DETECTIONS) -> list[dict[str, Any]]:
             raise SystemExit(f"{path.name}: {errors[0].message} at {'/'.join(map(str, errors[0].path))}")
         if path.stem != data["name"]:
             raise SystemExit(f"{path.name}: the file name must be the detection name {data['name']}.yml")
-        detections.append(data)
+        try:
+            detections.append(with_analytics(data, analytics))
+        except (AnalyticError, DetectionError, PlaceholderError) as exc:
+            raise SystemExit(f"{path.name}: {exc}") from None
     return sorted(detections, key=lambda d: str(d["name"]))
+
+
+class DetectionError(Exception):
+    """A correlation search that declares what the analytics registry owns."""
+
+
+def with_analytics(detection: dict[str, Any], analytics: Analytics = ANALYTICS) -> dict[str, Any]:
+    """The detection with its analytics resolved against the registry: `analytics` (all of the
+    registry's for a correlation search that lists none), `mitre.techniques` and
+    `mitre.detection_strategies` (theirs, in order) and the placeholders of its texts filled."""
+    out = dict(detection)
+    correlation = out.get("kind", "correlation") == "correlation"
+    listed = out.get("analytics")
+    if listed is not None:
+        chosen = [analytics.get(analytic_id) for analytic_id in listed]
+    else:
+        chosen = list(analytics) if correlation else []
+    out["analytics"] = [a.id for a in chosen]
+    if not correlation:
+        return out
+    mitre = dict(out["mitre"])
+    for key in ("technique", "detection_strategy"):
+        if key in mitre:
+            raise DetectionError(
+                f"mitre.{key} of a correlation search comes from its analytics "
+                "(src/mobile_ingress/engine/analytics.py): remove it from the YAML"
+            )
+    mitre["techniques"], mitre["detection_strategies"] = attack_ids(chosen)
+    out["mitre"] = mitre
+    values = {
+        "analytics": joined(f"{a.id} ({a.name})" for a in chosen),
+        "technique": joined(mitre["techniques"]),
+        "detection_strategy": joined(mitre["detection_strategies"]),
+    }
+    for path in TEXTS:
+        holder = out
+        for key in path[:-1]:  # copied on the way: the YAML's own data stays as loaded
+            holder[key] = dict(holder[key])
+            holder = holder[key]
+        holder[path[-1]] = fill(holder[path[-1]], values, ".".join(path))
+    return out
 
 
 def one_line(text: str) -> str:
@@ -122,8 +179,8 @@ def render_stanza(d: dict[str, Any]) -> list[str]:
     notable, risk = d["notable"], d["risk"]
     label = d.get("label", d["name"])
     annotations = {
-        "mitre_attack": [d["mitre"]["technique"]],
-        "detection_strategy": [d["mitre"]["detection_strategy"]],
+        "mitre_attack": list(d["mitre"]["techniques"]),
+        "detection_strategy": list(d["mitre"]["detection_strategies"]),
         "analytic": list(d["analytics"]),
         "data_sources": d["data_sources"],
     }
@@ -226,8 +283,8 @@ def render_macros(current: str, detections: list[dict[str, Any]]) -> str:
     return head + render_macros_tail(detections)
 
 
-def rendered() -> dict[Path, str]:
-    detections = load_detections()
+def rendered(folder: Path = DETECTIONS, analytics: Analytics = ANALYTICS) -> dict[Path, str]:
+    detections = load_detections(folder, analytics)
     return {
         SAVEDSEARCHES: render_savedsearches(detections),
         MACROS: render_macros(MACROS.read_text(encoding="utf-8"), detections),

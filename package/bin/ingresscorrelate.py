@@ -65,11 +65,10 @@ from mobile_ingress.engine.errors import EngineError, OrderViolation  # noqa: E4
 from mobile_ingress.engine.events import EVENT_FIELDS  # noqa: E402
 from mobile_ingress.engine.findings import Finding  # noqa: E402
 from mobile_ingress.engine.lookups import Lookups  # noqa: E402
-from mobile_ingress.engine.settings import Settings  # noqa: E402
+from mobile_ingress.engine.settings import SETTING_NAMES, Settings  # noqa: E402
 from mobile_ingress.engine.stream import Order  # noqa: E402
 from mobile_ingress.engine.timeparse import round_ms  # noqa: E402
 
-SETTING_NAMES = ("time_window", "ingress_bytes_threshold", "foreground_state_required", "clock_skew")
 FIRST_MESSAGES = 5  # skipped records quoted in the warning; the counts are always complete
 LOOKUP_WARNINGS = 10  # lookup rows and headers set aside, each a search warning; the rest counted
 MAX_LOGGED_IDS = 200  # finding ids per log line of the warm-up gate

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mobile_ingress.engine.settings import Settings
-from mobile_ingress.engine.stream import BLOCK_REACHES, Order
+from mobile_ingress.engine.stream import Order
 
 from .support import canonical, make_lookups, run
 
@@ -88,7 +88,7 @@ def test_retained_events_stay_within_a_few_windows_on_time_ordered_input(order: 
     findings, _ = detector.finish()
     kept_times = [float(e["_time"]) for e in events if not str(e.get("file_path", "")).endswith(".json")]
     # A few reaches, plus (ascending) one window of history for the duplicate rule.
-    bound = widest_span_count(kept_times, (BLOCK_REACHES + 2) * SETTINGS.reach + SETTINGS.time_window + 1)
+    bound = widest_span_count(kept_times, SETTINGS.retained_span)
     assert detector.correlator.max_retained <= bound
     assert detector.correlator.max_retained < len(kept_times) / 20
     assert len(findings) > 100

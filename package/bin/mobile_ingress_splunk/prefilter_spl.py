@@ -1,5 +1,5 @@
 """The prefilter's SPL rendering: the base-search filter the indexers apply, made from the engine's
-declaration (`Prefilter.describe()`) over the lookups in force.
+declaration (`Prefilter.describe()`, a typed `Declaration`) over the lookups in force.
 
 `ingressprefilter` renders it at search time (a subsearch of the correlation search's base search),
 so risk patterns added on the setup page, in the KV store or in a `_local` CSV reach the indexers
@@ -21,7 +21,8 @@ Events of the vendor-owned sourcetypes (Zeek, Suricata) carry their detection fi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+
+from mobile_ingress.engine.prefilter import Declaration
 
 VENDOR_RETRIEVAL = "mobile_ingress_activity=retrieval"
 
@@ -46,7 +47,7 @@ def glob_to_wildcard(field: str, pattern: str) -> str | None:
     return text
 
 
-def _platform_terms(by_field: Mapping[str, list[str]]) -> list[str]:
+def _platform_terms(by_field: Mapping[str, tuple[str, ...]]) -> list[str]:
     terms: list[str] = []
     for field_name, patterns in by_field.items():
         values: list[str] = []
@@ -66,15 +67,15 @@ def _platform_terms(by_field: Mapping[str, list[str]]) -> list[str]:
     return terms
 
 
-def prefilter_spl(description: Mapping[str, Any]) -> str:
+def prefilter_spl(declaration: Declaration) -> str:
     """The base-search filter: an event is kept when its activity is always kept, it carries a
     context field, it is a `file_create` a risk pattern of its platform may match, or it is a
     retrieval (of an own sourcetype, or of a vendor-owned one by its namespaced field)."""
-    activities = ", ".join(description["always_kept_activities"])
+    activities = ", ".join(declaration.always_kept_activities)
     parts = [f"activity IN ({activities})"]
-    parts += [f"{name}=*" for name in description["context_fields"]]
+    parts += [f"{name}=*" for name in declaration.context_fields]
     per_platform = []
-    for platform, by_field in sorted(description["file_create_risk_patterns"].items()):
+    for platform, by_field in sorted(declaration.file_create_risk_patterns.items()):
         condition = " OR ".join(_platform_terms(by_field))
         per_platform.append(condition if platform == "*" else f"(platform={platform} ({condition}))")
     if per_platform:

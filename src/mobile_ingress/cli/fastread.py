@@ -32,9 +32,17 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..engine.events import ACTIVITIES, IN_PROCESS_LOADS, LOAD_METHODS, MAX_BYTES, RETRIEVAL_METHODS
+from ..engine.events import (
+    ACTIVITIES,
+    APP_STATES,
+    IN_PROCESS_LOADS,
+    LOAD_METHODS,
+    MAX_BYTES,
+    RETRIEVAL_METHODS,
+)
 from ..engine.globs import glob_regex
 from ..engine.hosts import MAX_HOST_LENGTH
+from ..engine.lookups import PLATFORMS
 from ..engine.paths import REMAP_PREFIXES
 from ..engine.prefilter import Prefilter
 from ..engine.timeparse import EARLIEST, LATEST, parse_number
@@ -90,12 +98,15 @@ def _val(c: str) -> str:
 
 
 def _num_ok(c: str, maximum: float) -> str:
-    """Absent, or a JSON number from 0 to `maximum` (the plain reader warns about anything else)."""
+    """Absent, or a JSON number from 0 to `maximum` (the plain reader warns about anything else):
+    engine/events.py's `_Normalizer.number`, restated by hand."""
     return (f"({_absent(c)} OR ({c}_ty IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND "
             f"isfinite(TRY_CAST({c}_v AS DOUBLE)) AND TRY_CAST({c}_v AS DOUBLE) >= 0 AND "
             f"TRY_CAST({c}_v AS DOUBLE) <= {maximum!r}))")  # fmt: skip
 
 
+# By hand (SQL cannot call the engine): the canonical forms engine/hosts.py's normalize_host and
+# parse_ip accept unchanged; a value these miss is "not clean" and Python reads it.
 IPV4 = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
 HOST = r"[A-Za-z0-9_-]*[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.?"
 URL = r"(?i)https?://[a-z0-9_.-]*[a-z_][a-z0-9_.-]*(:[0-9]+)?([/?#][^\s]*)?"
@@ -148,17 +159,16 @@ def render_query(prefilter: Prefilter) -> str:
     not strings, -1 rows read."""
     described = prefilter.describe()
     near = prefilter.neighbourhood()
-    reach = float(near["reach_seconds"])  # type: ignore[arg-type]
-    window = float(near["time_window"])  # type: ignore[arg-type]
+    reach = near.reach_seconds
+    window = near.time_window
     # Each JSON value's type and text once (every json_type() call parses the value again).
     typed = ", ".join(f'json_type("{c}") AS {c}_ty, "{c}" ->> \'$\' AS {c}_v' for c in COLUMNS)
     act = f"lower(trim({_val('activity')}))"
     platform = f"{_val('platform')}"
     # Risk: may the file match a risk pattern of its platform? One constant regex per platform and
     # field (case-insensitive globs); `<noext>` keeps any name without a dot after its first character.
-    patterns: dict[str, dict[str, list[str]]] = described["file_create_risk_patterns"]  # type: ignore[assignment]
     risk_terms = []
-    for plat, by_field in patterns.items():
+    for plat, by_field in described.file_create_risk_patterns.items():
         plat_cond = "TRUE" if plat == "*" else f"platform = {_q(plat)}"
         for field_name, globs in by_field.items():
             regexes = [glob_regex(g) for g in globs if g.lower() != "<noext>"]
@@ -170,45 +180,52 @@ def render_query(prefilter: Prefilter) -> str:
                 risk_terms.append(f"({plat_cond} AND regexp_full_match({value}, {_q(regex)}))")
     maybe_risky = "(" + " OR ".join(risk_terms) + ")" if risk_terms else "FALSE"
     allowed_terms = []
-    for row in near["suppressing_allowed_paths"]:  # type: ignore[attr-defined]
-        plat_cond = "TRUE" if row["platform"] == "*" else f"platform = {_q(row['platform'])}"
-        app_cond = "TRUE" if row["app_id"] == "*" else f"app = {_q(row['app_id'])}"
-        regex = "(?s)" + glob_regex(row["path_pattern"])
+    for path in near.suppressing_allowed_paths:
+        plat_cond = "TRUE" if path.platform == "*" else f"platform = {_q(path.platform)}"
+        app_cond = "TRUE" if path.app_id == "*" else f"app = {_q(path.app_id)}"
+        regex = "(?s)" + glob_regex(path.path_pattern)
         allowed_terms.append(f"({plat_cond} AND {app_cond} AND regexp_full_match(fpath, {_q(regex)}))")
     path_allowed = "(" + " OR ".join(allowed_terms) + ")" if allowed_terms else "FALSE"
     managed_terms = [
-        f"({'TRUE' if row['platform'] == '*' else 'platform = ' + _q(row['platform'])} "
-        f"AND app = {_q(row['app_id'])})"
-        for row in near["anchor_retrieval_apps"]  # type: ignore[attr-defined]
+        f"({'TRUE' if app.platform == '*' else 'platform = ' + _q(app.platform)} AND app = {_q(app.app_id)})"
+        for app in near.anchor_retrieval_apps
     ]
     maybe_candidate = "(" + " OR ".join(managed_terms) + ")" if managed_terms else "FALSE"
-    managed_any = _in(sorted({row["app_id"] for row in near["anchor_retrieval_apps"]}))  # type: ignore[attr-defined]
+    managed_any = _in(sorted({app.app_id for app in near.anchor_retrieval_apps}))
     # ... unless the retrieval is suppressed for every reading (then it is no candidate at all)
     exempt_terms = []
-    for row in near["suppressing_allowed_apps"]:  # type: ignore[attr-defined]
-        plat_cond = "TRUE" if row["platform"] == "*" else f"platform = {_q(row['platform'])}"
-        exempt_terms.append(f"({plat_cond} AND app = {_q(row['app_id'])})")
-    for row in near["suppressing_destinations"]:  # type: ignore[attr-defined]
-        app_cond = "TRUE" if row["app_id"] == "*" else f"app = {_q(row['app_id'])}"
-        host = _q(row["host"])
+    for app in near.suppressing_allowed_apps:
+        plat_cond = "TRUE" if app.platform == "*" else f"platform = {_q(app.platform)}"
+        exempt_terms.append(f"({plat_cond} AND app = {_q(app.app_id)})")
+    for row in near.suppressing_destinations:
+        app_cond = "TRUE" if row.app_id == "*" else f"app = {_q(row.app_id)}"
+        host = _q(row.host)
         # An uncorroborated name is matched by its address alone (engine/rules.py): only a `*` row
         # then covers the line for sure.
-        if row["kind"] == "any":
+        if row.kind == "any":
             match = "rdest IS NOT NULL"
-        elif row["kind"] == "suffix":
-            match = f"(corroborated AND (rdest = {host} OR ends_with(rdest, {_q('.' + row['host'])})))"
+        elif row.kind == "suffix":
+            match = f"(corroborated AND (rdest = {host} OR ends_with(rdest, {_q('.' + row.host)})))"
         else:
             match = f"(corroborated AND rdest = {host})"
         # the engine's own comparison: first_seen <= time - window
-        when = "" if row["first_seen"] is None else f" AND {float(row['first_seen'])!r} <= t - {window!r}"
+        when = "" if row.first_seen is None else f" AND {float(row.first_seen)!r} <= t - {window!r}"
         exempt_terms.append(f"({app_cond} AND {match}{when})")
     exempt = "(" + " OR ".join(exempt_terms) + ")" if exempt_terms else "FALSE"
     remaps = " OR ".join(f"starts_with(fpath, {_q(p)})" for p in REMAP_PREFIXES)
     file_acts = "('file_create', 'unpack', 'load', 'handoff')"
+    # By hand: _Normalizer.choice and .boolean of engine/events.py (no warning: a known state, a JSON bool).
     context_ok = (f"({_absent('app_state')} OR ({_str('app_state')} AND {_val('app_state')} IN "
-                  f"('foreground', 'background'))) AND ({_absent('device_locked')} OR device_locked_ty = "
+                  f"{_in(sorted(APP_STATES))})) AND ({_absent('device_locked')} OR device_locked_ty = "
                   f"'BOOLEAN') AND ({_absent('recent_user_interaction')} OR "
                   f"recent_user_interaction_ty = 'BOOLEAN')")  # fmt: skip
+    # The CTE `b` and the `clean` column of `d` restate by hand what engine/events.py's
+    # `normalize_record` accepts without a skip or a warning (SQL cannot call it): the time's
+    # seconds-or-milliseconds rule (timeparse.parse_time, 1e11), a plain activity and platform, a
+    # trimmed device and app, host names and IPv4 addresses in canonical form (hosts.normalize_host,
+    # parse_ip, the length limits), numbers in range (_Normalizer.number), known methods and states,
+    # and paths already normalized (paths.normalize_path). Where it is unsure it says "not clean",
+    # so Python reads the line; tests/cli/test_fast_reader.py proves the two readers agree.
     return f"""
 WITH src AS (
   SELECT lines.rowid AS rid, shapes.in_doubt, {typed}
@@ -220,7 +237,7 @@ WITH src AS (
            ELSE TRY_CAST(_time_v AS DOUBLE) END END AS t,
     CASE WHEN {_str("activity")} THEN {act} END AS act,
     {_str("activity")} AND {_val("activity")} IN {_in(sorted(ACTIVITIES))} AS act_plain,
-    CASE WHEN {_str("platform")} AND {platform} IN ('android', 'ios') THEN {platform} END AS plat_given,
+    CASE WHEN {_str("platform")} AND {platform} IN {_in(PLATFORMS)} THEN {platform} END AS plat_given,
     {_absent("platform")} AS plat_absent,
     CASE WHEN device_id_ty = 'VARCHAR' AND device_id_v <> '' AND trim(device_id_v) = device_id_v
          THEN {_val("device_id")} END AS dev_given,

@@ -1,6 +1,6 @@
 """Candidates first, part two: the neighbourhood rule over a stream of items, before correlation.
 
-Every rule looks at most `reach` seconds (two windows and two skews, `Prefilter.neighbourhood()`)
+Every rule looks at most `reach` seconds (`Settings.neighbourhood_reach`: two windows and two skews)
 from an *anchor*: a staged file that may be risky and that no allowed path covers for every
 retrieval (or that the device then loads in-process: an allowed path never covers that), or an iOS
 retrieval of a managed app without an approved role that nothing suppresses (with `--suppressed`,
@@ -13,11 +13,12 @@ device can matter in three ways only, each kept here:
 - through the context it sets: context holds until something changes it, so the last setter of
   each context key before a kept event is passed on as a *hint* (a state event with its context
   alone, `Correlator.add_context`); every other event is dropped, never normalized.
-An item is decided once every item within `delay` of it has arrived (its anchors, its partners, a
-load that makes a covered file an anchor), so the line holds `delay` seconds of events; kept items
-go on, in order, to `Detector.add_event` (the prefilter, then the correlator). Ascending, the last
-setter of a key waits until the next kept event of its device (then goes on before it) or the next
-setter of the key (then it is dropped); descending, the first setter after a kept event goes on.
+An item is decided once every item within `delay` (`Settings.decision_delay`) of it has arrived
+(its anchors, its partners, a load that makes a covered file an anchor), so the line holds `delay`
+seconds of events; kept items go on, in order, to `Detector.add_event` (the prefilter, then the
+correlator). Ascending, the last setter of a key waits until the next kept event of its device
+(then goes on before it) or the next setter of the key (then it is dropped); descending, the first
+setter after a kept event goes on.
 Any order: every item is held to the end, then taken ascending.
 
 Exactness is proven against the whole input correlated (`tests/engine/test_candidates_first.py`).
@@ -96,12 +97,8 @@ class NeighbourhoodGate:
         self.order = order
         self.with_suppressed = with_suppressed
         self.window = settings.time_window
-        # Prefilter.neighbourhood()'s reach: retrievals, byte sums, stages, repeats and earlier
-        # copies of a staged file all lie within it, one second of slack against rounding.
-        self.reach = 2 * settings.time_window + 2 * settings.clock_skew + 1.0
-        # An item is final once its anchors within reach are known, and a covered file within reach
-        # is an anchor once its in-process loads (a window after it) have arrived.
-        self.delay = self.reach + settings.time_window + 1.0
+        self.reach = settings.neighbourhood_reach
+        self.delay = settings.decision_delay
         self.descending = order == Order.DESC
         self.newest = math.inf if self.descending else -math.inf
         self.line: deque[Item] = deque()

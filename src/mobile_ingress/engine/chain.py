@@ -1,7 +1,7 @@
 """The chain rules of contract section 3, evaluated over one device's events in a time window.
 
 `DeviceWindow` is built from a device's events sorted by position (time, canonical JSON). It
-drops duplicates, indexes what the rules look up, and turns each staged file into a `Proto`: a
+drops duplicates, indexes what the rules look up, and turns each staged file into a `PendingFinding`: a
 finding whose context may still wait on events not yet seen (see `stream`).
 """
 
@@ -15,13 +15,14 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Optional
 
-from .events import CONTEXT_FIELDS, IN_PROCESS_LOADS, Event, sort_events
-from .findings import ANALYTIC_BY_PLATFORM, MAX_EVIDENCE, STAGES, Confidence, Finding, ordered
+from .analytics import ANALYTICS, Analytics, Platform, Rule
+from .events import APP_KEYED_FIELDS, CONTEXT_FIELDS, IN_PROCESS_LOADS, Event, sort_events
+from .findings import MAX_EVIDENCE, STAGES, Confidence, Finding, ordered
 from .paths import DOWNLOADS_PROVIDER
 from .rules import Rules
 from .work import WorkMeter
 
-APP_KEYED = frozenset({"app_state", "recent_user_interaction"})
+APP_KEYED = frozenset(APP_KEYED_FIELDS)
 MISSING = object()
 
 
@@ -53,7 +54,7 @@ RepeatSpan = tuple[Group, float, float]
 
 
 @dataclass
-class Proto:
+class PendingFinding:
     """A finding (or a suppressed tuning row) waiting for its context queries."""
 
     finding: Finding
@@ -81,7 +82,7 @@ class Proto:
 class RetrievalCandidate:
     """An iOS retrieval that may be, or join, a retrieval-only finding."""
 
-    proto: Proto
+    proto: PendingFinding
     retrieval: Event
     key: tuple[str, str | None, tuple[str, bool], bool]  # device, app, destination key, suppressed
     qualifies: bool  # known bytes at or above the threshold
@@ -196,8 +197,10 @@ class DeviceWindow:
         rules: Rules,
         dropped: Sequence[Event] = (),
         meter: WorkMeter | None = None,
+        analytics: Analytics = ANALYTICS,
     ) -> None:
         self.rules = rules
+        self.analytics = analytics  # which analytic a finding of each rule and platform belongs to
         self.meter = meter if meter is not None else WorkMeter()
         self.window = rules.settings.time_window
         self.skew = rules.settings.clock_skew
@@ -226,7 +229,7 @@ class DeviceWindow:
                     )
                     times.append(e.time)
                     carriers.append(e)
-        self._evaluated: dict[tuple[int, bool], Proto | None] = {}
+        self._evaluated: dict[tuple[int, bool], PendingFinding | None] = {}
         self._dest_apps: dict[int, tuple[bool, frozenset[str]]] = {}
 
     @cached_property
@@ -473,14 +476,14 @@ class DeviceWindow:
             return "baseline"
         return None
 
-    def evaluate_file(self, f: Event, risk: str, with_suppressed: bool) -> Proto | None:
+    def evaluate_file(self, f: Event, risk: str, with_suppressed: bool) -> PendingFinding | None:
         """The finding F makes (or, with `with_suppressed`, its suppressed tuning row)."""
         memo_key = (id(f), with_suppressed)
         if memo_key not in self._evaluated:
             self._evaluated[memo_key] = self._evaluate_file(f, risk, with_suppressed)
         return self._evaluated[memo_key]
 
-    def _evaluate_file(self, f: Event, risk: str, with_suppressed: bool) -> Proto | None:
+    def _evaluate_file(self, f: Event, risk: str, with_suppressed: bool) -> PendingFinding | None:
         self.meter.add()
         if self._duplicate_file(f):
             return None
@@ -612,7 +615,7 @@ class DeviceWindow:
 
     def _proto(
         self, f: Event, risk: str, r: Event, follow_on: _Gathered, load_methods: list[str], reason: str | None
-    ) -> Proto:
+    ) -> PendingFinding:
         app_id = r.app_id if r.app_id is not None else f.app_id
         assert r.dest_key is not None
         start, end = f.time - self.skew, f.time + self.window
@@ -638,7 +641,7 @@ class DeviceWindow:
         context = ["unapproved_role"] if self.rules.unapproved_role(f.platform, app_id) else []
         evidence = _evidence(members, (r, f))
         finding = Finding(
-            analytic_id=ANALYTIC_BY_PLATFORM[f.platform],
+            analytic=self.analytics.chain(f.platform),
             platform=f.platform,
             device_id=f.device_id,
             user=r.user or f.user,
@@ -664,9 +667,9 @@ class DeviceWindow:
             suppressed_by=reason,
             evidence_cut=gathered.cut or len(evidence) < len(members),
         )
-        return Proto(finding, queries_for((r, f), app_id), r, spans)
+        return PendingFinding(finding, queries_for((r, f), app_id), r, spans)
 
-    def chains(self, lo: float, hi: float, with_suppressed: bool) -> list[tuple[Event, Proto]]:
+    def chains(self, lo: float, hi: float, with_suppressed: bool) -> list[tuple[Event, PendingFinding]]:
         out = []
         start = bisect_left(self.file_times, lo)
         stop = bisect_left(self.file_times, hi)
@@ -680,11 +683,15 @@ class DeviceWindow:
 
     def retrieval_candidates(self, lo: float, hi: float, with_suppressed: bool) -> list[RetrievalCandidate]:
         """iOS retrievals in [lo, hi) by a managed app with no approved role that are in no
-        chain and pass the allowlists and baseline (or, with `with_suppressed`, fail only those)."""
+        chain and pass the allowlists and baseline (or, with `with_suppressed`, fail only those).
+        None of them when no analytic of the registry runs the rule."""
+        analytic = self.analytics.running(Rule.IOS_RETRIEVAL_ONLY, Platform.IOS)
+        if analytic is None:
+            return []
         margin = self.window + self.skew
         used = _UsedRetrievals()
         for f, proto in self.chains(lo - margin, hi + margin, with_suppressed=False):
-            if f.platform == "ios":
+            if f.platform == Platform.IOS.value:
                 used.add(proto)
         threshold = self.rules.settings.ingress_bytes_threshold
         out = []
@@ -692,7 +699,7 @@ class DeviceWindow:
         stop = bisect_left(self.retrieval_times, hi)
         for r in self.retrievals[start:stop]:
             self.meter.add()
-            if r.platform != "ios" or r.app_id is None or used.holds(r):
+            if r.platform != Platform.IOS.value or r.app_id is None or used.holds(r):
                 continue
             if not self.rules.unapproved_role(r.platform, r.app_id):
                 continue
@@ -701,8 +708,8 @@ class DeviceWindow:
                 continue
             total = self.byte_sum(r)
             finding = Finding(
-                analytic_id="AN1849",
-                platform="ios",
+                analytic=analytic,
+                platform=r.platform,
                 device_id=r.device_id,
                 user=r.user,
                 app_id=r.app_id,
@@ -728,7 +735,7 @@ class DeviceWindow:
             assert r.dest_key is not None
             out.append(
                 RetrievalCandidate(
-                    Proto(finding, queries_for((r,), r.app_id)),
+                    PendingFinding(finding, queries_for((r,), r.app_id)),
                     r,
                     (r.device_id, r.app_id, r.dest_key, reason is not None),
                     total is not None and total >= threshold,
@@ -847,7 +854,7 @@ class _UsedRetrievals:
         self.spans: dict[Group, list[tuple[float, float]]] = {}
         self._index: dict[Group, tuple[list[float], list[float]]] = {}
 
-    def add(self, proto: Proto) -> None:
+    def add(self, proto: PendingFinding) -> None:
         if proto.retrieval is not None:
             self.retrievals.add(id(proto.retrieval))
         for group, start, end in proto.repeat_spans:

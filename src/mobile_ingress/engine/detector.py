@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .analytics import ANALYTICS, Analytics
 from .candidates import NeighbourhoodGate
 from .compact import Compactor, Item
 from .errors import InvalidEvent
@@ -63,11 +64,12 @@ class Detector:
         with_suppressed: bool = False,
         use_prefilter: bool = True,
         candidates_first: bool = True,
+        analytics: Analytics = ANALYTICS,
     ) -> None:
         self.rules = Rules(lookups, settings)
         self.use_prefilter = use_prefilter  # off only to prove the prefilter exact
         self.prefilter = Prefilter.build(self.rules, keep_all_retrievals=with_suppressed)
-        self.correlator = Correlator(self.rules, order, with_suppressed)
+        self.correlator = Correlator(self.rules, order, with_suppressed, analytics)
         self.report = Report()
         self._results: dict[tuple[str, bool], Finding] = {}
         for warning in lookups.warnings:
@@ -163,10 +165,6 @@ class Detector:
         item = self.item_from(record, where)
         if item is not None:
             self.push(item)
-
-    def add_records(self, records: Iterable[tuple[Mapping[str, object], str]]) -> None:
-        for record, where in records:
-            self.add_record(record, where)
 
     def _collect(self, findings: list[Finding]) -> None:
         for finding in findings:

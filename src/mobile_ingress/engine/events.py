@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import Any
 
 from .errors import InvalidEvent
 from .hosts import is_loopback, normalize_host, parse_ip, url_host, url_last_segment
-from .lookups import InventoryRow, Lookups
+from .lookups import PLATFORMS, InventoryRow, Lookups
 from .paths import android_app_from_path, basename, is_shared_storage, normalize_path
 from .settings import parse_bool
 from .timeparse import _excerpt, parse_number, parse_time
@@ -29,56 +31,113 @@ ACTIVITIES = frozenset(a.value for a in Activity)
 RETRIEVAL_METHODS = frozenset({"download_manager", "http", "stream", "other"})
 LOAD_METHODS = frozenset({"dexclassloader", "loadlibrary", "dlopen", "webview", "install", "other"})
 IN_PROCESS_LOADS = frozenset({"dexclassloader", "loadlibrary", "dlopen"})
-CONTEXT_FIELDS = ("app_state", "device_locked", "recent_user_interaction")
 APP_STATES = frozenset({"foreground", "background"})
 # Byte counts and sizes above 2^53 (8 PiB) are no transfer: beyond it a float is no longer an exact
 # count, and two of 1.5e308 summed to infinity. Such a value is invalid (a warning, counted as absent).
 MAX_BYTES = float(2**53)
 
-# The fields of the normalized event (contract section 1), `_time` first: the one list of them. The
-# canonical JSON keeps these (keys sorted); the search command asks Splunk for these alone.
-EVENT_FIELDS = (
-    "_time",
-    "activity",
-    "platform",
-    "device_id",
-    "app_id",
-    "user",
-    "event_id",
-    "dest",
-    "dest_corroborated",
-    "dest_ip",
-    "dest_port",
-    "url",
-    "src_ip",
-    "bytes_in",
-    "retrieval_method",
-    "file_path",
-    "file_name",
-    "file_size",
-    "file_hash",
-    "file_type",
-    "target_path",
-    "load_method",
-    "target_app",
-    "app_state",
-    "device_locked",
-    "recent_user_interaction",
+
+class FieldKind(str, Enum):
+    """The one type of a normalized field's value (so tuple equality is JSON equality)."""
+
+    TIME = "time"  # epoch seconds, a float
+    TEXT = "text"
+    NUMBER = "number"  # an int when integral, else a float
+    FLAG = "flag"  # a bool
+
+    @property
+    def annotation(self) -> str:
+        """The type `Event`'s annotation names (an int when integral is annotated `float`)."""
+        return {"time": "float", "text": "str", "number": "float", "flag": "bool"}[self.value]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of the normalized event (contract section 1)."""
+
+    name: str  # as the contract (and the canonical JSON) names it
+    kind: FieldKind
+    identity: bool = True  # part of the content identity (all but `event_id`)
+    context: bool = False  # context: holds until changed (`app_state` and the two flags)
+    app_keyed: bool = False  # context that holds per app (else per device)
+    required: bool = False  # every event has it (an Event is made with it)
+
+    @property
+    def attribute(self) -> str:
+        """The attribute of `Event` that holds it (`_time` is `time`)."""
+        return self.name.lstrip("_")
+
+
+# The fields of the normalized event, `_time` first: the one table of them. The canonical JSON keeps
+# these (keys sorted); the search command asks Splunk for these alone; the rest is derived.
+FIELD_SPECS: tuple[FieldSpec, ...] = (
+    FieldSpec("_time", FieldKind.TIME, required=True),
+    FieldSpec("activity", FieldKind.TEXT, required=True),
+    FieldSpec("platform", FieldKind.TEXT, required=True),
+    FieldSpec("device_id", FieldKind.TEXT, required=True),
+    FieldSpec("app_id", FieldKind.TEXT),
+    FieldSpec("user", FieldKind.TEXT),
+    FieldSpec("event_id", FieldKind.TEXT, identity=False),
+    FieldSpec("dest", FieldKind.TEXT),
+    FieldSpec("dest_corroborated", FieldKind.FLAG),
+    FieldSpec("dest_ip", FieldKind.TEXT),
+    FieldSpec("dest_port", FieldKind.NUMBER),
+    FieldSpec("url", FieldKind.TEXT),
+    FieldSpec("src_ip", FieldKind.TEXT),
+    FieldSpec("bytes_in", FieldKind.NUMBER),
+    FieldSpec("retrieval_method", FieldKind.TEXT),
+    FieldSpec("file_path", FieldKind.TEXT),
+    FieldSpec("file_name", FieldKind.TEXT),
+    FieldSpec("file_size", FieldKind.NUMBER),
+    FieldSpec("file_hash", FieldKind.TEXT),
+    FieldSpec("file_type", FieldKind.TEXT),
+    FieldSpec("target_path", FieldKind.TEXT),
+    FieldSpec("load_method", FieldKind.TEXT),
+    FieldSpec("target_app", FieldKind.TEXT),
+    FieldSpec("app_state", FieldKind.TEXT, context=True, app_keyed=True),
+    FieldSpec("device_locked", FieldKind.FLAG, context=True),
+    FieldSpec("recent_user_interaction", FieldKind.FLAG, context=True, app_keyed=True),
+)
+EVENT_FIELDS: tuple[str, ...] = tuple(spec.name for spec in FIELD_SPECS)
+CONTEXT_FIELDS: tuple[str, ...] = tuple(spec.name for spec in FIELD_SPECS if spec.context)
+APP_KEYED_FIELDS: tuple[str, ...] = tuple(spec.name for spec in FIELD_SPECS if spec.app_keyed)
+# What an Event holds beyond the normalized fields, derived from them once (see the annotations).
+DERIVED_ATTRIBUTES = ("url_host", "url_name", "dest_key", "shared", "risk_memo", "_canonical", "_content")
+_PRESENT_IF_SET = tuple((spec.name, spec.attribute) for spec in FIELD_SPECS[1:])
+
+
+def _compiled(name: str, source: str) -> Any:
+    """A function made from source derived from FIELD_SPECS (as `dataclasses` makes `__init__`):
+    every event passes through these two, and plain attribute access is three times faster than a
+    loop of `setattr` or an `attrgetter` of the table's names."""
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<events.{name}>", "exec"), namespace)  # our own table's names, no input
+    return namespace[name]
+
+
+# Every optional field None (`Event.__init__` sets the rest).
+_init_fields = _compiled(
+    "_init_fields",
+    "def _init_fields(self):\n    "
+    + " = ".join(f"self.{spec.attribute}" for spec in FIELD_SPECS if not spec.required)
+    + " = None\n",
+)
+# The content identity: the fields but `event_id`, the time first (-0.0 kept apart by its text).
+_identity = _compiled(
+    "_identity",
+    "def _identity(self):\n    time = self.time\n    return (time if time else repr(time), "
+    + "".join(f"self.{spec.attribute}, " for spec in FIELD_SPECS[1:] if spec.identity)
+    + ")\n",
 )
 
 
 class Event:
     """One normalized event. Plain slots: the correlator keeps a window of these."""
 
-    __slots__ = (
-        "_canonical", "_content", "activity", "app_id", "app_state", "bytes_in", "dest",
-        "dest_corroborated", "dest_ip", "dest_key", "dest_port", "device_id", "device_locked", "event_id",
-        "file_hash", "file_name", "file_path", "file_size", "file_type", "load_method", "platform",
-        "recent_user_interaction",
-        "retrieval_method", "risk_memo", "shared", "src_ip", "target_app", "target_path", "time", "url",
-        "url_host", "url_name", "user",
-    )  # fmt: skip
+    __slots__ = tuple(sorted((*(spec.attribute for spec in FIELD_SPECS), *DERIVED_ATTRIBUTES)))
 
+    # The annotations restate the table's names for the type checker (it cannot read the table);
+    # `_check_annotations` below proves they name exactly the slots.
     time: float
     activity: str
     platform: str
@@ -118,12 +177,8 @@ class Event:
         self.activity = activity
         self.platform = platform
         self.device_id = device_id
-        self.app_id = self.user = self.event_id = self.dest = self.dest_ip = self.url = None
-        self.src_ip = self.retrieval_method = self.file_path = self.file_name = None
-        self.file_hash = self.file_type = self.target_path = self.load_method = None
-        self.target_app = self.app_state = self.url_host = self.url_name = None
-        self.dest_port = self.bytes_in = self.file_size = None
-        self.device_locked = self.recent_user_interaction = self.dest_corroborated = None
+        _init_fields(self)
+        self.url_host = self.url_name = None
         self.dest_key = None
         self.shared = False
         self.risk_memo = None
@@ -133,8 +188,8 @@ class Event:
     def to_dict(self) -> dict[str, object]:
         """The normalized fields that are present, `_time` first."""
         out: dict[str, object] = {"_time": self.time}
-        for name in EVENT_FIELDS[1:]:
-            value = getattr(self, name)
+        for name, attribute in _PRESENT_IF_SET:
+            value = getattr(self, attribute)
             if value is not None:
                 out[name] = value
         return out
@@ -151,18 +206,10 @@ class Event:
         """The content identity: equal exactly when the canonical JSON without `event_id` is equal.
 
         A tuple of the fields instead of a JSON string (building JSON for every event was a fifth of
-        the run). Each field has one type (numbers are int when integral, else float; flags bool),
-        so tuple equality is JSON equality; only the time can be -0.0, kept apart by its text."""
+        the run). Each field has one type (`FieldKind`), so tuple equality is JSON equality; only
+        the time can be -0.0, kept apart by its text."""
         if self._content is None:
-            time = self.time
-            self._content = (
-                time if time else repr(time), self.activity, self.platform, self.device_id, self.app_id,
-                self.user, self.dest, self.dest_corroborated, self.dest_ip, self.dest_port, self.url,
-                self.src_ip, self.bytes_in,
-                self.retrieval_method, self.file_path, self.file_name, self.file_size, self.file_hash,
-                self.file_type, self.target_path, self.load_method, self.target_app, self.app_state,
-                self.device_locked, self.recent_user_interaction,
-            )  # fmt: skip
+            self._content = _identity(self)
         return self._content
 
     @property
@@ -177,6 +224,8 @@ class Event:
         return self.dest_corroborated is not False
 
     def carries_context(self) -> bool:
+        # Spelled out (not a loop over CONTEXT_FIELDS): every event passes here; the check below
+        # proves these are the context fields.
         return (
             self.app_state is not None
             or self.device_locked is not None
@@ -185,6 +234,28 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event({self.canonical})"
+
+
+def _check_annotations() -> None:
+    """The annotations (for the type checker) and the table name the same attributes with the
+    same types, and `carries_context` (spelled out: every event passes there) reads exactly the
+    context fields."""
+    differ = set(Event.__annotations__) ^ set(Event.__slots__)
+    if differ:
+        raise TypeError(f"Event's annotations and FIELD_SPECS differ: {sorted(differ)}")
+    for spec in FIELD_SPECS:
+        annotation = Event.__annotations__[spec.attribute]
+        expected = spec.kind.annotation if spec.required else f"{spec.kind.annotation} | None"
+        if annotation != expected:
+            raise TypeError(f"Event.{spec.attribute} is annotated {annotation!r}; FIELD_SPECS: {expected!r}")
+        probe = Event(0.0, "state", "android", "d")
+        if not spec.required:
+            setattr(probe, spec.attribute, "x")
+        if probe.carries_context() != spec.context:
+            raise TypeError(f"Event.carries_context() and FIELD_SPECS differ on {spec.name}")
+
+
+_check_annotations()
 
 
 def sort_events(events: list[Event]) -> None:
@@ -341,7 +412,7 @@ def normalize_record(record: Mapping[str, object], lookups: Lookups) -> tuple[Ev
 
     platform_text = _text(record, "platform")
     platform = platform_text.lower() if platform_text else None
-    if platform is not None and platform not in ("android", "ios"):
+    if platform is not None and platform not in PLATFORMS:
         raise InvalidEvent("invalid platform", repr(platform_text))
 
     device_id = _text(record, "device_id")

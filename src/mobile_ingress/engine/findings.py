@@ -7,11 +7,8 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .analytics import Analytic, Rule, Severity
 from .timeparse import round_ms
-
-DETECTION_STRATEGY = "DET0718"
-TECHNIQUE_ID = "T1544"
-ANALYTIC_BY_PLATFORM = {"android": "AN1848", "ios": "AN1849"}
 
 STAGES = ("retrieval", "staging", "unpack", "load", "handoff", "repeat_retrieval")
 CONTEXTS = ("background", "device_locked", "no_user_interaction", "unapproved_role")
@@ -52,52 +49,10 @@ LIST_FIELDS = ("stages", "context", "evidence")
 MAX_EVIDENCE = 100
 
 
-class Severity(str, Enum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
 class Confidence(str, Enum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
-
-
-# The score formula (docs/detections.md). Every term is non-negative, so the score is monotonic
-# in stages and context.
-BASE_CHAIN = 25
-BASE_RETRIEVAL_ONLY = 10
-CLASS_POINTS = {
-    "package": 20,
-    "executable": 20,
-    "library": 20,
-    "overlay": 15,
-    "script": 10,
-    "archive": 10,
-    "opaque": 10,
-}
-STAGE_POINTS = {"unpack": 10, "load": 20, "handoff": 15, "repeat_retrieval": 10}
-CONTEXT_POINTS = {"background": 10, "device_locked": 10, "no_user_interaction": 5, "unapproved_role": 10}
-
-
-def risk_score(retrieval_only: bool, risk_class: str | None, stages: list[str], context: list[str]) -> int:
-    score = BASE_RETRIEVAL_ONLY if retrieval_only else BASE_CHAIN
-    score += CLASS_POINTS.get(risk_class or "", 0)
-    score += sum(STAGE_POINTS.get(stage, 0) for stage in stages)
-    score += sum(CONTEXT_POINTS.get(item, 0) for item in context)
-    return min(100, score)
-
-
-def severity_of(score: int) -> Severity:
-    if score < 25:
-        return Severity.LOW
-    if score < 50:
-        return Severity.MEDIUM
-    if score < 75:
-        return Severity.HIGH
-    return Severity.CRITICAL
 
 
 def make_finding_id(analytic_id: str, device_id: str, app_id: str | None, subject: str, time: float) -> str:
@@ -111,7 +66,7 @@ def ordered(items: list[str], order: tuple[str, ...]) -> list[str]:
 
 @dataclass
 class Finding:
-    analytic_id: str
+    analytic: Analytic  # its id, ATT&CK ids and scoring (engine/analytics.py)
     platform: str
     device_id: str
     user: str | None
@@ -138,8 +93,16 @@ class Finding:
     evidence_cut: bool = False  # the finding held more events than its evidence names (MAX_EVIDENCE)
 
     @property
+    def analytic_id(self) -> str:
+        return self.analytic.id
+
+    @property
     def retrieval_only(self) -> bool:
         return self.file_path is None
+
+    @property
+    def rule(self) -> Rule:
+        return Rule.IOS_RETRIEVAL_ONLY if self.retrieval_only else Rule.CHAIN
 
     @property
     def finding_id(self) -> str:
@@ -148,11 +111,11 @@ class Finding:
 
     @property
     def risk_score(self) -> int:
-        return risk_score(self.retrieval_only, self.risk_class, self.stages, self.context)
+        return self.analytic.scoring.score(self.rule, self.risk_class, self.stages, self.context)
 
     @property
     def severity(self) -> Severity:
-        return severity_of(self.risk_score)
+        return self.analytic.scoring.severity(self.risk_score)
 
     def merge(self, other: Finding) -> None:
         """Unite another sighting of the same finding: stages, context and evidence."""
@@ -173,9 +136,9 @@ class Finding:
         score = self.risk_score
         out: dict[str, object] = {
             "finding_id": self.finding_id,
-            "analytic_id": self.analytic_id,
-            "detection_strategy": DETECTION_STRATEGY,
-            "technique_id": TECHNIQUE_ID,
+            "analytic_id": self.analytic.id,
+            "detection_strategy": self.analytic.detection_strategy,
+            "technique_id": self.analytic.technique,
             "platform": self.platform,
             "device_id": self.device_id,
             "user": self.user,
@@ -194,7 +157,7 @@ class Finding:
             "last_time": round_ms(self.last_time),
             "delta_seconds": None if self.delta_seconds is None else round_ms(self.delta_seconds),
             "risk_score": score,
-            "severity": severity_of(score).value,
+            "severity": self.analytic.scoring.severity(score).value,
             "confidence": self.confidence.value,
             "evidence": list(self.evidence),
             "explanation": self.explanation(),

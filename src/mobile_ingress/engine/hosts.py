@@ -119,12 +119,6 @@ class HostPattern:
     network: IPNetwork | None = None
 
     @property
-    def names_a_host(self) -> bool:
-        """A host-name row (exact or suffix): it covers a retrieval only through a corroborated
-        name (docs/detections.md, "Host names must be corroborated")."""
-        return self.kind in ("host", "suffix")
-
-    @property
     def is_literal(self) -> bool:
         """An exact host or an exact IP: what a learned baseline may hold."""
         return self.kind in ("host", "ip")

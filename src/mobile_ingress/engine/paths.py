@@ -71,8 +71,3 @@ def is_shared_storage(path: str) -> bool:
 
 def basename(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
-
-
-def is_under(path: str, folder: str) -> bool:
-    folder = folder.rstrip("/")
-    return path == folder or path.startswith(folder + "/")

@@ -8,6 +8,7 @@ changes it. So, on time-ordered input, the correlator keeps a window of events a
 - descending (as Splunk hands events over): anchors newer than the oldest time plus one reach are
   final, and a context not yet seen waits (as a query, not as events) for the older events that
   set it;
+  either way the events held span at most `Settings.retained_span`;
 - any order: every event is kept and the whole input is correlated at the end.
 An event that breaks the promised order raises OrderViolation, so the caller can fall back.
 """
@@ -18,15 +19,16 @@ import math
 from enum import Enum
 from typing import Optional
 
-from .chain import APP_KEYED, MISSING, DeviceWindow, Proto, RetrievalCandidate, evidence_name
+from .analytics import ANALYTICS, Analytics
+from .chain import MISSING, DeviceWindow, PendingFinding, RetrievalCandidate, evidence_name
 from .errors import OrderViolation
-from .events import CONTEXT_FIELDS, Event, sort_events
+from .events import APP_KEYED_FIELDS, CONTEXT_FIELDS, Event, sort_events
 from .findings import CONTEXTS, MAX_EVIDENCE, STAGES, Finding, ordered
 from .rules import Rules
+from .settings import BLOCK_REACHES
 from .work import WorkMeter
 
 SITUATIONAL = frozenset({"background", "device_locked", "no_user_interaction"})
-BLOCK_REACHES = 2  # how many reaches of anchors one batch finalizes
 
 
 class Order(str, Enum):
@@ -41,8 +43,15 @@ RunKey = tuple[str, Optional[str], tuple[str, bool], bool]
 class Correlator:
     """Feed events with `add`; collect what it returns and what `finish` returns."""
 
-    def __init__(self, rules: Rules, order: Order = Order.ANY, with_suppressed: bool = False) -> None:
+    def __init__(
+        self,
+        rules: Rules,
+        order: Order = Order.ANY,
+        with_suppressed: bool = False,
+        analytics: Analytics = ANALYTICS,
+    ) -> None:
         self.rules = rules
+        self.analytics = analytics  # which analytic each rule's findings belong to, per platform
         self.settings = rules.settings
         self.order = order
         self.with_suppressed = with_suppressed
@@ -57,7 +66,7 @@ class Correlator:
         self.frontier = -math.inf if order != Order.DESC else math.inf
         self.done = -math.inf if order != Order.DESC else math.inf  # ASC: done below; DESC: above
         self.base: dict[tuple[str, str, str | None], object] = {}
-        self.pending: dict[str, list[Proto]] = {}
+        self.pending: dict[str, list[PendingFinding]] = {}
         self.runs: dict[RunKey, list[RetrievalCandidate]] = {}
         self.finished = False
         self.meter = WorkMeter()  # the correlation's counted work (tests bound it per event)
@@ -105,7 +114,8 @@ class Correlator:
             for name in CONTEXT_FIELDS:
                 value = getattr(event, name)
                 if value is not None:
-                    self.base[(event.device_id, name, event.app_id if name in APP_KEYED else None)] = value
+                    app = event.app_id if name in APP_KEYED_FIELDS else None
+                    self.base[(event.device_id, name, app)] = value
             return []
         self.buffer.setdefault(event.device_id, []).append(event)
         self.retained += 1
@@ -140,12 +150,12 @@ class Correlator:
     # One batch: anchors in [lo, hi) become final ---------------------------------------------
 
     def _batch(self, lo: float, hi: float, floor: float) -> list[Finding]:
-        ready: list[Proto] = []
+        ready: list[PendingFinding] = []
         windows: dict[str, DeviceWindow] = {}
         for device, events in self.buffer.items():
             sort_events(events)
             window = windows[device] = DeviceWindow(
-                events, self.rules, self.dropped.get(device, ()), self.meter
+                events, self.rules, self.dropped.get(device, ()), self.meter, analytics=self.analytics
             )
             for _, proto in window.chains(lo, hi, self.with_suppressed):
                 self._resolve(proto, window, device, floor)
@@ -181,7 +191,7 @@ class Correlator:
             self.done, self.frontier = hi, self.t_max
         return out
 
-    def _resolve(self, proto: Proto, window: DeviceWindow, device: str, floor: float) -> None:
+    def _resolve(self, proto: PendingFinding, window: DeviceWindow, device: str, floor: float) -> None:
         for query in proto.queries:
             if query.resolved:
                 continue
@@ -189,7 +199,7 @@ class Correlator:
             if value is not MISSING:
                 query.settle(value)
             elif self.order != Order.DESC:
-                app = query.app_id if query.field in APP_KEYED else None
+                app = query.app_id if query.field in APP_KEYED_FIELDS else None
                 query.settle(self.base.get((device, query.field, app)))
 
     def _folded_floor(self) -> float:
@@ -213,7 +223,7 @@ class Correlator:
                         for name in CONTEXT_FIELDS:
                             value = getattr(e, name)
                             if value is not None:
-                                app = e.app_id if name in APP_KEYED else None
+                                app = e.app_id if name in APP_KEYED_FIELDS else None
                                 self.base[(device, name, app)] = value
                 keep = [e for e in events if e.time >= margin]
             else:
@@ -237,10 +247,10 @@ class Correlator:
 
     # iOS retrieval-only grouping -------------------------------------------------------------
 
-    def _close_runs(self, lo: float, hi: float) -> list[Proto]:
+    def _close_runs(self, lo: float, hi: float) -> list[PendingFinding]:
         """Group candidates whose run (candidates less than a window apart) can no longer grow."""
         window = self.settings.time_window
-        out: list[Proto] = []
+        out: list[PendingFinding] = []
         for key in list(self.runs):
             candidates = sorted(self.runs[key], key=lambda c: c.retrieval.position)
             runs: list[list[RetrievalCandidate]] = []
@@ -268,7 +278,7 @@ class Correlator:
 
     # Output --------------------------------------------------------------------------------
 
-    def _finalize(self, proto: Proto) -> Finding | None:
+    def _finalize(self, proto: PendingFinding) -> Finding | None:
         finding = proto.finding
         flags = proto.context_flags()
         finding.context = ordered(list(set(finding.context) | flags), CONTEXTS)
@@ -282,10 +292,10 @@ class Correlator:
         return finding
 
 
-def _group(run: list[RetrievalCandidate], window: float) -> list[Proto]:
+def _group(run: list[RetrievalCandidate], window: float) -> list[PendingFinding]:
     """Section 3: the first qualifying retrieval starts a finding; the run's later retrievals
     within the window of it join as repeat_retrieval; the next group starts after that."""
-    out: list[Proto] = []
+    out: list[PendingFinding] = []
     index = 0
     while index < len(run):
         first = run[index]

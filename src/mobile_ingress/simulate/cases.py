@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
+from ..engine.analytics import ANALYTICS, Rule
 from . import catalog
 from .benign import host_ip
 from .catalog import ANDROID, DOWNLOADS_PROVIDER, IOS, PACKAGE_INSTALLER
@@ -426,8 +427,16 @@ def sizes_for(b: CaseBuilder, c: Chain, lo: int, hi: int) -> tuple[int | None, i
     raise ValueError(c.bytes_mode)
 
 
+def retrieval_only_analytic() -> str:
+    """The analytic whose findings a planted iOS retrieval-only case expects (the registry's)."""
+    owner = ANALYTICS.running(Rule.IOS_RETRIEVAL_ONLY, IOS)
+    assert owner is not None, "the shipped registry runs the iOS retrieval-only rule"
+    return owner.id
+
+
 def analytic(platform: str) -> str:
-    return "AN1848" if platform == ANDROID else "AN1849"
+    """The analytic whose chain findings a planted chain on PLATFORM expects (the registry's)."""
+    return ANALYTICS.chain(platform).id
 
 
 def plant_chain(b: CaseBuilder, c: Chain) -> None:
@@ -688,7 +697,7 @@ def plant_retrieval_only(
             b.label,
             clause,
             expected,
-            "AN1849",
+            retrieval_only_analytic(),
             dev.platform,
             dev,
             app_id,
