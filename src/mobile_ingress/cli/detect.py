@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import gc
 import heapq
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Callable
@@ -38,28 +39,75 @@ class UsageError(Exception):
 def lookup_sources(
     folder: str | None, inventory: LookupSource | None = None
 ) -> dict[str, list[LookupSource]]:
-    """For each lookup: `DIR/mobile_ingress_<name>.csv` from --lookups, then the shipped file; for
-    the device inventory, first the rows device attribution built from the --raw inputs (in place
-    of the KV store collection Splunk's builder writes)."""
+    """For each lookup, in the order Splunk reads them (KV store, `_local` CSV, shipped CSV: see
+    package/bin/mobile_ingress_splunk/command_support.py): for the device inventory, first the rows
+    device attribution built from the --raw inputs (in place of the KV store collection Splunk's
+    builder writes); then `DIR/mobile_ingress_<name>_local.csv` and `DIR/mobile_ingress_<name>.csv`
+    from --lookups; then the shipped file."""
     sources: dict[str, list[LookupSource]] = {}
     for name in LOOKUP_NAMES:
-        filename = lookup_name(name) + ".csv"
         chain = []
         if name == "device_inventory" and inventory is not None:
             chain.append(inventory)
         if folder is not None:
-            chain.append(csv_file_source(os.path.join(folder, filename)))
-        chain.append(csv_file_source(str(SHIPPED_LOOKUPS / filename)))
+            chain.extend(csv_file_source(os.path.join(folder, f)) for f in lookup_file_names(name))
+        chain.append(csv_file_source(str(SHIPPED_LOOKUPS / (lookup_name(name) + ".csv"))))
         sources[name] = chain
     return sources
 
 
+def lookup_file_names(name: str) -> tuple[str, str]:
+    """The files of lookup NAME in a --lookups folder, the one that wins first."""
+    return lookup_name(name) + "_local.csv", lookup_name(name) + ".csv"
+
+
+def unknown_lookup_files(folder: str) -> list[str]:
+    """A warning for each file in FOLDER that no lookup reads (a misspelled name is otherwise
+    silently ignored, and the shipped lookup applies), with the closest known name."""
+    known = {f for name in LOOKUP_NAMES for f in lookup_file_names(name)}
+    # Other files the app ships beside the seven (the MDM role map) are not the engine's, but not
+    # a mistake either.
+    shipped = {p.name for p in SHIPPED_LOOKUPS.iterdir()} if SHIPPED_LOOKUPS.is_dir() else set()
+    warnings = []
+    for entry in sorted(os.listdir(folder)):
+        if entry in known or entry in shipped or entry.startswith("."):
+            continue
+        if not os.path.isfile(os.path.join(folder, entry)):
+            continue
+        close = difflib.get_close_matches(entry, sorted(known), n=1)
+        named = f"lookup files are named {lookup_name('<name>')}[_local].csv"
+        hint = f" (did you mean {close[0]}?)" if close else f" ({named})"
+        warnings.append(f"{os.path.join(folder, entry)}: not a known lookup, not read{hint}")
+    return warnings
+
+
 def load_lookups(folder: str | None, inventory: list[Row] | None = None, label: str = "") -> Lookups:
     """The lookups of --lookups DIR and the shipped files; INVENTORY (device attribution's rows),
-    when it has rows, is the device inventory, as the first non-empty source."""
+    when it has rows, is the device inventory, as the first non-empty source. A file in DIR that
+    no lookup reads is a warning of the run."""
     check_lookups(folder)
     attributed = LookupSource(label, lambda: inventory) if inventory else None
-    return Lookups.load(lookup_sources(folder, attributed))
+    lookups = Lookups.load(lookup_sources(folder, attributed))
+    if folder is not None:
+        lookups.warnings.extend(unknown_lookup_files(folder))
+    return lookups
+
+
+def lookups_used(lookups: Lookups) -> str:
+    """Which source each lookup came from, for the summary: its file (or the --raw inputs'
+    device attribution), `shipped` for the shipped file, `empty` when no source has rows."""
+    shipped = str(SHIPPED_LOOKUPS)
+    parts = []
+    for name in LOOKUP_NAMES:
+        label = lookups.sources.get(name, "")
+        if not label:
+            where = "empty"
+        elif os.path.dirname(label) == shipped:
+            where = "shipped"
+        else:
+            where = label
+        parts.append(f"{name}: {where}")
+    return "mobile-ingress: lookups used: " + "; ".join(parts)
 
 
 def check_lookups(folder: str | None) -> None:
@@ -148,13 +196,11 @@ class Inputs:
         try:
             for number, text in ndjson_lines(path):
                 tick()
-                record = plain_record(text)
-                if record is None:
-                    raw = parse_line(text, f"{label}:{number}")
-                    if raw.record is None:
-                        _skip_unreadable(detector, raw.where, raw.error)
+                record: Mapping[str, object] | None = plain_record(text)
+                if record is None:  # not plainly one flat object: read as `parse_line` reads it
+                    record = _parsed(detector, text, f"{label}:{number}")
+                    if record is None:
                         continue
-                    record = raw.record  # type: ignore[assignment]
                 item = compact(record)
                 if item is None:
                     item = in_full(record, f"{label}:{number}")
@@ -181,13 +227,11 @@ class Inputs:
             compacted = 0
             for number, text in ndjson_lines(path):
                 tick()
-                record = plain_record(text)
-                if record is None:
-                    raw = parse_line(text, f"{label}:{number}")
-                    if raw.record is None:
-                        _skip_unreadable(detector, raw.where, raw.error)
+                record: Mapping[str, object] | None = plain_record(text)
+                if record is None:  # not plainly one flat object: read as `parse_line` reads it
+                    record = _parsed(detector, text, f"{label}:{number}")
+                    if record is None:
                         continue
-                    record = raw.record  # type: ignore[assignment]
                 item = compact_record(record)
                 if item is None:
                     item = in_full(record, f"{label}:{number}")
@@ -214,6 +258,15 @@ class Inputs:
                 item = None if event is None else detector.item_of(event)
             if item is not None:
                 yield item
+
+
+def _parsed(detector: Detector, text: str, where: str) -> Mapping[str, object] | None:
+    """A line `plain_record` passed over, read as `parse_line` reads it; None (skipped, counted
+    and reported) when it is not a record."""
+    raw = parse_line(text, where)
+    if raw.record is None:
+        _skip_unreadable(detector, raw.where, raw.error)
+    return raw.record
 
 
 def _skip_unreadable(detector: Detector, where: str, error: str | None) -> None:
@@ -281,14 +334,15 @@ def _correlate(
             messages.attach(detector)
         push = detector.pusher()
         try:
-            if isinstance(inputs, Inputs) and (attempt == Order.ANY or len(inputs.files) == 1):
+            no_merge = attempt == Order.ANY  # any order: the inputs one after the other
+            if isinstance(inputs, Inputs) and (no_merge or len(inputs.files) == 1):
                 inputs.feed(detector, tick)  # no merge by time
             else:
                 if isinstance(inputs, Inputs):
                     streams = inputs.item_streams(detector, tick)
                 else:  # another source of events (--raw): normalized in full, then taken as items
                     streams = [map(detector.item_of, s) for s in inputs.event_streams(detector, tick)]
-                if attempt == Order.ANY or len(streams) == 1:
+                if no_merge or len(streams) == 1:
                     merged: Iterator[Item] = (item for stream in streams for item in stream)
                 else:
                     merged = heapq.merge(*streams, key=lambda item: item.time, reverse=attempt == Order.DESC)

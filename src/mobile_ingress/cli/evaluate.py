@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from .detect import UsageError
+
 
 @dataclass
 class Evaluation:
@@ -35,9 +37,58 @@ class Evaluation:
         return self.precision == 1.0 and self.recall == 1.0 and not self.detail_mismatches
 
 
-def read_ndjson(path: str) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+class EvaluateInputError(UsageError):
+    """A findings or truth file that cannot be scored (exit 2): missing, not NDJSON, not the rows
+    `detect` or `simulate` write, or a truth file with no labelled chain."""
+
+
+def read_ndjson(path: str, what: str) -> list[dict[str, Any]]:
+    """The JSON objects of an NDJSON file; WHAT names the file in the error."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    raise EvaluateInputError(f"{what} {path}:{number}: not JSON (expected NDJSON)") from None
+                if not isinstance(value, dict):
+                    raise EvaluateInputError(f"{what} {path}:{number}: not a JSON object")
+                rows.append(value)
+    except FileNotFoundError:
+        raise EvaluateInputError(f"{what} {path}: no such file") from None
+    except IsADirectoryError:
+        raise EvaluateInputError(f"{what} {path}: a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise EvaluateInputError(f"{what} {path}: not UTF-8 text (expected NDJSON)") from None
+    return rows
+
+
+def check_findings(rows: list[dict[str, Any]], path: str) -> None:
+    """Every row is a finding `detect` wrote (NDJSON: --format ndjson)."""
+    for number, row in enumerate(rows, start=1):
+        if "expected" in row and "explanation" not in row:
+            raise EvaluateInputError(
+                f"findings {path}: record {number} is a ground-truth row (it has `expected`): "
+                "are the findings and --truth files swapped?"
+            )
+        if not isinstance(row.get("finding_id"), str):
+            raise EvaluateInputError(
+                f"findings {path}: record {number} has no finding_id: is it the NDJSON `detect` writes?"
+            )
+
+
+def check_truth(rows: list[dict[str, Any]], path: str) -> None:
+    """The truth holds labelled chains: rows with `expected` and a `finding_id` (simulate's
+    ground_truth.ndjson). With none every recall would read 1.000 (0/0), which proves nothing."""
+    labelled = [row for row in rows if "expected" in row and isinstance(row.get("finding_id"), str)]
+    if not any(row["expected"] is True for row in labelled):
+        raise EvaluateInputError(
+            f"truth {path}: no labelled chain (a row with expected: true and a finding_id); "
+            "is it the ground_truth.ndjson `simulate` writes?"
+        )
 
 
 def evaluate(findings: list[dict[str, Any]], truth: list[dict[str, Any]]) -> Evaluation:
@@ -78,7 +129,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = evaluate(read_ndjson(args.findings), read_ndjson(args.truth))
+    findings = read_ndjson(args.findings, "findings")
+    check_findings(findings, args.findings)
+    truth = read_ndjson(args.truth, "truth")
+    check_truth(truth, args.truth)
+    result = evaluate(findings, truth)
     for row in result.missed:
         print(
             f"missed: {row.get('label')} ({row.get('clause')}) {row.get('device_id')} "
@@ -88,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
     for item in result.false_positives:
         finding, near = item["finding"], item["near_miss"]
         label = f"near-miss {near.get('label')} ({near.get('clause')})" if near else "not planted"
-        print(f"false positive: {label}: {finding['explanation']}", file=sys.stderr)
+        what = finding.get("explanation") or finding["finding_id"]
+        print(f"false positive: {label}: {what}", file=sys.stderr)
     for line in result.detail_mismatches:
         print(f"detail: {line}", file=sys.stderr)
     verdict = "exact: every planted chain found, nothing else" if result.exact else "NOT exact"

@@ -1,25 +1,28 @@
 """`mobile-ingress`: detect mobile Ingress Tool Transfer (T1544, DET0718) in normalized events.
 
 mobile-ingress detect [--lookups DIR] [--set NAME=VALUE]... [--raw SOURCETYPE=INPUT]...
-                      [--format ndjson|csv|table] [--output FILE] [--suppressed] [INPUT...]
-mobile-ingress normalize [--lookups DIR] --raw SOURCETYPE=INPUT... [INPUT...]
-mobile-ingress simulate --devices N --hours H --seed S --out DIR [--order asc|desc|shuffled]
+                      [--format ndjson|csv|table] [--wide] [--iso-times] [--output FILE]
+                      [--suppressed] [--order auto|asc|desc|any] [--messages FILE] [--fast] [--quiet]
+                      [INPUT...]
+mobile-ingress normalize [--raw SOURCETYPE=INPUT]... [--lookups DIR] [--messages FILE] [--quiet] [INPUT...]
+mobile-ingress evaluate --truth TRUTH [--require-exact] FINDINGS
+mobile-ingress simulate --devices N --hours H [--seed S] --out DIR [--order asc|desc|shuffled] ...
 
-`normalize` writes the events the engine would read (contract fields, the mappings' joins applied,
-devices attributed) as NDJSON, with the same skips and messages as `detect`.
+docs/cli.md is the reference (tests/docs/test_docs_match_cli.py holds it to this parser). Exit
+status: 0 done, 1 a failure that stopped the run, 2 a usage error, 130 interrupted (Ctrl-C, one
+line), 141 stdout closed by its reader (`| head`: quietly, as a Unix tool a SIGPIPE stops).
 
-Device attribution: DHCP leases (`--raw bro:dhcp:json=...`, `--raw suricata=...` with its dhcp
-events) and MDM device inventories (`mdm:jamf:mobiledevice`, `mdm:amapi:device`,
-`mdm:intune:device`) among the --raw inputs build mobile_ingress_device_inventory (lease spans of
-each MAC, the device the MDMs report with it), which then replaces the --lookups and shipped
-inventory as the KV store collection does in Splunk: a network retrieval's src_ip resolves to the
-device that held the address, or is skipped with the reason (no inventory row, ambiguous,
-randomized MAC, unmanaged device).
+`--lookups DIR` reads `mobile_ingress_<name>_local.csv`, then `mobile_ingress_<name>.csv`, then the
+shipped file, the order Splunk reads the app's `lookups/` folder after the KV store. Device
+attribution: DHCP leases and MDM device inventories among the --raw inputs build
+mobile_ingress_device_inventory, which then replaces the --lookups and shipped inventory as the KV
+store collection does in Splunk (docs/data.md, Device attribution).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack, nullcontext
@@ -27,6 +30,7 @@ from typing import IO
 
 from .. import __version__
 from ..engine.errors import EngineError
+from ..engine.settings import SETTING_NAMES
 from . import evaluate as evaluate_cli
 from . import normalize_cmd
 from .detect import (
@@ -37,10 +41,11 @@ from .detect import (
     check_lookups,
     correlate,
     load_lookups,
+    lookups_used,
     parse_settings,
 )
 from .output import summary_line, write_csv, write_ndjson, write_table
-from .raw import INVENTORY_LABEL, RawInputs, WithRaw
+from .raw import INVENTORY_LABEL, RawInputs, WithRaw, raw_input_hint
 
 MESSAGES_SHOWN = 20
 
@@ -63,13 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INPUT",
         help="normalized events: .ndjson/.jsonl/.json/.csv (optionally .gz), or - for stdin",
     )
-    detect.add_argument("--lookups", metavar="DIR", help="folder of mobile_ingress_<name>.csv overrides")
+    detect.add_argument(
+        "--lookups",
+        metavar="DIR",
+        help="folder of lookup overrides: mobile_ingress_<name>_local.csv, else mobile_ingress_<name>.csv,"
+        " else the shipped file",
+    )
     detect.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a scalar element: time_window, ingress_bytes_threshold, foreground_state_required, clock_skew",
+        help=f"a scalar element: {', '.join(SETTING_NAMES)}",
     )
     detect.add_argument(
         "--raw",
@@ -79,7 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="raw events of a supported sourcetype, normalized as the app's props do; DHCP leases and"
         " MDM device inventories among them build the device inventory (it replaces --lookups')",
     )
-    detect.add_argument("--format", choices=("ndjson", "csv", "table"), default="ndjson")
+    detect.add_argument(
+        "--format",
+        choices=("ndjson", "csv", "table"),
+        default="ndjson",
+        help="findings as NDJSON (the contract's form), CSV (with ISO 8601 times) or a table for a terminal",
+    )
+    detect.add_argument(
+        "--wide", action="store_true", help="with --format table: every field, nothing cut to the terminal"
+    )
+    detect.add_argument(
+        "--iso-times",
+        action="store_true",
+        help="with --format ndjson: add first_time_iso and last_time_iso (ISO 8601 UTC) after the epoch"
+        " times",
+    )
     detect.add_argument("--output", metavar="FILE", help="write findings here instead of stdout")
     detect.add_argument(
         "--suppressed",
@@ -115,12 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cli.add_arguments(evaluate)
 
     simulate = commands.add_parser("simulate", help="write a labelled simulated fleet")
-    try:
-        from ..simulate import cli as simulate_cli
-    except ImportError:  # pragma: no cover - the simulator ships with the package
-        simulate_cli = None
-    if simulate_cli is not None:
-        simulate_cli.add_arguments(simulate)
+    # Only the options: the simulator and its data load when a fleet is written (simulate/__init__).
+    from ..simulate import cli as simulate_cli
+
+    simulate_cli.add_arguments(simulate)
     return parser
 
 
@@ -162,6 +184,10 @@ def run_detect(args: argparse.Namespace) -> int:
     check_inputs(args.inputs)
     settings = parse_settings(args.set)
     check_lookups(args.lookups)
+    if args.wide and args.format != "table":
+        raise UsageError("--wide applies to --format table")
+    if args.iso_times and args.format != "ndjson":
+        raise UsageError("--iso-times applies to --format ndjson (CSV always has the ISO times)")
     show_progress = not args.quiet and sys.stderr.isatty()
     with ExitStack() as stack:
         raw = RawInputs.open(args.raw, stack) if args.raw else None
@@ -185,6 +211,8 @@ def run_detect(args: argparse.Namespace) -> int:
                 tick,
                 messages,
             )
+        # Only when something was skipped: raw events given as normal input are all skipped.
+        hints = raw_hints(inputs) if detector.report.skipped_total and not args.quiet else []
     rows = [f.to_dict() for f in findings]
     tuning = [f.to_dict() for f in suppressed]
     out: IO[str]
@@ -192,13 +220,13 @@ def run_detect(args: argparse.Namespace) -> int:
         open(args.output, "w", encoding="utf-8", newline="") if args.output else nullcontext(sys.stdout)
     ) as out:
         if args.format == "ndjson":
-            write_ndjson(out, rows + tuning)
+            write_ndjson(out, rows + tuning, args.iso_times)
         elif args.format == "csv":
             write_csv(out, rows + tuning)
         else:
-            write_table(out, rows, f"{len(rows)} findings")
+            write_table(out, rows, f"{len(rows)} findings", args.wide)
             if tuning:
-                write_table(out, tuning, f"{len(tuning)} suppressed chains (tuning)")
+                write_table(out, tuning, f"{len(tuning)} suppressed chains (tuning)", args.wide)
     report = detector.report
     if not args.quiet:
         for message in report.messages[:MESSAGES_SHOWN]:
@@ -208,29 +236,62 @@ def run_detect(args: argparse.Namespace) -> int:
             print(f"... and {hidden} more messages (--messages FILE keeps them all)", file=sys.stderr)
         for line in raw.summary() if raw else []:
             print(line, file=sys.stderr)
+        for hint in hints:
+            print(hint, file=sys.stderr)
+        print(lookups_used(lookups), file=sys.stderr)
         print(summary_line(report, findings, suppressed), file=sys.stderr)
     return 0
+
+
+def raw_hints(inputs: Inputs) -> list[str]:
+    """`looks like <sourcetype>: use --raw ...` for each normal input that holds raw events."""
+    hints = []
+    for path, label in inputs.files:
+        hint = raw_input_hint(path, label)
+        if hint is not None:
+            hints.append(f"mobile-ingress: {hint}")
+    return hints
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a Unix tool a closed pipe stopped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "detect":
-            return run_detect(args)
-        if args.command == "normalize":
-            return normalize_cmd.run(args, MESSAGES_SHOWN)
-        if args.command == "evaluate":
-            return evaluate_cli.run(args)
-        from ..simulate import cli as simulate_cli
-
-        return int(simulate_cli.run(args))
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
     except UsageError as exc:
         print(f"mobile-ingress: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("mobile-ingress: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`detect | head`): stop quietly as Unix tools do. Python would
+        # flush stdout again at exit and fail once more, so it is pointed at devnull first
+        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
     except (EngineError, OSError) as exc:
         print(f"mobile-ingress: failed: {exc}", file=sys.stderr)
         return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "detect":
+        return run_detect(args)
+    if args.command == "normalize":
+        return normalize_cmd.run(args, MESSAGES_SHOWN)
+    if args.command == "evaluate":
+        return evaluate_cli.run(args)
+    from ..simulate import cli as simulate_cli
+
+    return int(simulate_cli.run(args))
 
 
 def cli() -> None:

@@ -18,7 +18,15 @@ from typing import IO
 from ..engine.detector import Detector
 from ..engine.settings import Settings
 from ..engine.stream import Order
-from .detect import Inputs, MessageFile, UsageError, check_inputs, check_lookups, load_lookups
+from .detect import (
+    Inputs,
+    MessageFile,
+    UsageError,
+    check_inputs,
+    check_lookups,
+    load_lookups,
+    lookups_used,
+)
 from .raw import INVENTORY_LABEL, RawInputs, WithRaw
 
 DESCRIPTION = (
@@ -51,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser, shown: int) -> None:
     parser.add_argument(
         "--lookups",
         metavar="DIR",
-        help="folder of mobile_ingress_<name>.csv overrides (its device inventory resolves src_ip unless"
+        help="folder of lookup overrides, as for detect (its device inventory resolves src_ip unless"
         " the --raw inputs attribute devices)",
     )
     parser.add_argument(
@@ -100,6 +108,7 @@ def run(args: argparse.Namespace, shown: int) -> int:
             print(f"... and {hidden} more messages (--messages FILE keeps them all)", file=sys.stderr)
         for line in raw.summary() if raw else []:
             print(line, file=sys.stderr)
+        print(lookups_used(lookups), file=sys.stderr)
         skipped = ", ".join(f"{reason}: {count}" for reason, count in report.skipped.most_common())
         print(
             f"mobile-ingress: read {report.read} events; skipped {report.skipped_total}"

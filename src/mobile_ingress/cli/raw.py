@@ -38,19 +38,22 @@ from ..engine.lookups import Row
 from ..normalize import (
     AsofIndex,
     JoinIndex,
-    Mapping,
     MappingError,
     Normalized,
     Skip,
+    SourcetypeMapping,
     apply,
     load_mappings,
     parse_raw,
 )
 from ..normalize.attribution import Attribution
 from ..normalize.executor import record_time
+from ..normalize.expr import fields_read
 from .detect import UsageError
+from .readers import read_input
 
 INVENTORY_LABEL = "device attribution of the --raw inputs"
+SNIFFED = 100  # records of a normal input looked at for the "looks like raw events" hint
 
 
 class MappingsBroken(EngineError):
@@ -59,7 +62,7 @@ class MappingsBroken(EngineError):
 
 @dataclass
 class RawInput:
-    mapping: Mapping
+    mapping: SourcetypeMapping
     path: str
     label: str
 
@@ -156,7 +159,7 @@ class RawInputs:
             " of an unmanaged device); they replace mobile_ingress_device_inventory"
         )
 
-    def _index_joins(self, mappings: dict[str, Mapping]) -> None:
+    def _index_joins(self, mappings: dict[str, SourcetypeMapping]) -> None:
         """Read each join's source inputs once: the joined values by key."""
         targets = {i.mapping.sourcetype for i in self.inputs if i.mapping.join is not None}
         for sourcetype in sorted(targets):
@@ -247,6 +250,51 @@ class RawInputs:
                 f" {c.cim_only} CIM only, {c.skipped} skipped"
             )
         return lines
+
+
+def recognised_sourcetype(record: object, mappings: dict[str, SourcetypeMapping]) -> str | None:
+    """The supported sourcetype whose mapping reads RECORD best, or None: the mapping finds its
+    timestamp in it (`apply` does not skip it), and fills the largest share of its outputs that read
+    the record's own fields (constants and Splunk's host/source fill for any record), then the most
+    of them. Recognition is the mapping itself, so a sourcetype added to normalize/mappings is
+    recognised too."""
+    if not isinstance(record, dict):
+        return None
+    best, best_score = None, (0.0, 0)
+    for sourcetype, mapping in sorted(mappings.items()):
+        result = apply(mapping, record)
+        if isinstance(result, Skip):
+            continue
+        reading = [o.name for o in mapping.outputs if any(True for _ in fields_read(o.expr))]
+        filled = sum(1 for name in reading if name in result.fields)
+        score = (filled / len(reading) if reading else 0.0, filled)
+        if filled and score > best_score:
+            best, best_score = sourcetype, score
+    return best
+
+
+def raw_input_hint(path: str, label: str) -> str | None:
+    """`looks like <sourcetype>: use --raw <sourcetype>=<file>` when most of the first records of a
+    normal INPUT are raw events of one supported sourcetype (the engine skips each of them), else
+    None. A normalized event has `_time`, which no mapping reads as its timestamp."""
+    try:
+        mappings = load_mappings()
+    except MappingError:  # a broken install: `--raw` reports it; a hint is not worth an error
+        return None
+    seen: dict[str | None, int] = {}
+    total = 0
+    for raw in read_input(path, label):
+        if total >= SNIFFED:
+            break
+        total += 1
+        if raw.record is not None:
+            sourcetype = recognised_sourcetype(dict(raw.record), mappings)
+            seen[sourcetype] = seen.get(sourcetype, 0) + 1
+    ranked = sorted(((n, st) for st, n in seen.items() if st is not None), reverse=True)
+    if not ranked or ranked[0][0] * 2 <= total:
+        return None
+    sourcetype = ranked[0][1]
+    return f"{label}: looks like {sourcetype}: use --raw {sourcetype}={label}"
 
 
 def _cell(value: object) -> str:

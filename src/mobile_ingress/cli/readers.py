@@ -78,7 +78,7 @@ class _Decoder:
 
 _DECODER = _Decoder()
 # Objects as lists of (key, value) pairs, from C: a repeated key shows as fewer keys than pairs.
-_PAIRS_SCAN = json.JSONDecoder(object_pairs_hook=list).scan_once
+_PAIRS_SCAN = json.JSONDecoder(object_pairs_hook=list).scan_once  # type: ignore[attr-defined]  # set in __init__, not in typeshed
 DUPLICATE_KEY = "duplicate key"
 TOO_DEEP = "not JSON (nested too deeply)"
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .generate import simulate
-from .model import parse_start
 from .shapes import SHAPES, shape_named
 
 
@@ -36,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the simulator and its data load only when a fleet is written (see __init__).
+    from .generate import simulate
+    from .model import parse_start
+
     try:
         start_ms = parse_start(args.start) if args.start is not None else None
     except ValueError as exc:
