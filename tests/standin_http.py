@@ -47,7 +47,7 @@ def local_server(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
 @contextmanager
 def serving(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
     """Serve in a thread for the duration of the block, then shut down and close."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield server

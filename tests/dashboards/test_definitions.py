@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import render_dashboards  # tools/ (pytest's pythonpath)
 
 from .recording import TOKEN
-from .support import NAMES, ROOT, VIEWS, definition, require_node_modules, run_node
-
-sys.path.insert(0, str(ROOT / "tools"))
-import render_dashboards
+from .support import NAMES, VIEWS, definition, require_node_modules, run_node
 
 
 def validate(paths: list[Path]) -> tuple[int, dict[str, Any]]:

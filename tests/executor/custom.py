@@ -29,6 +29,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import scpv2  # tools/ (pytest's pythonpath; the script's own folder for tools/replay_dashboards.py)
+
 from .conf import conf_bool
 from .errors import SplError, UnsupportedSpl
 from .lexer import tokenize
@@ -38,9 +40,6 @@ if TYPE_CHECKING:
     from .splunk import Splunk
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "tools") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tools"))
-import scpv2  # noqa: E402
 
 _MODULES: dict[Path, ModuleType] = {}
 
@@ -50,6 +49,8 @@ def load_command_class(script: Path) -> type:
     module = _MODULES.get(script)
     if module is None:
         sys.dont_write_bytecode = True  # nothing may appear in the app's bin/ (the build copies it)
+        # Deliberate: the script's bin/ first, as splunkd runs it, with src/ standing in for the engine
+        # copy the build puts in bin/mobile_ingress (also when tools/replay_dashboards.py runs this).
         for folder in (str(ROOT / "src"), str(script.parent)):
             if folder not in sys.path:
                 sys.path.insert(0, folder)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 sys.dont_write_bytecode = True  # the build copies package/ as it is: no bytecode there
+# Deliberate: the inputs import as splunkd runs them, bin/ on sys.path (also through tests/replay/mdm.py
+# outside pytest).
 _BIN = str(Path(__file__).resolve().parents[2] / "package" / "bin")
 if _BIN not in sys.path:
     sys.path.insert(0, _BIN)

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 sys.dont_write_bytecode = True
+# Deliberate: this script runs in its own process (the kill test), where pytest's pythonpath does not
+# reach; bin/ on sys.path as splunkd runs an input.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "package" / "bin"))
 
 from mobile_ingress_inputs import amapi, intune, jamf  # noqa: E402

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from mobile_ingress_inputs.checkpoint import State, safe_key
 from mobile_ingress_inputs.errors import CheckpointDamaged
-from mobile_ingress_inputs.events import Event
+from mobile_ingress_inputs.events import CollectedEvent
 
 
 class MemoryCheckpoints:
@@ -67,9 +67,9 @@ class FileCheckpoints:
 
 class ListSink:
     def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.batches: list[list[Event]] = []
+        self.events: list[CollectedEvent] = []
+        self.batches: list[list[CollectedEvent]] = []
 
-    def write(self, events: Sequence[Event]) -> None:
+    def write(self, events: Sequence[CollectedEvent]) -> None:
         self.events.extend(events)
         self.batches.append(list(events))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from mobile_ingress_inputs.errors import HttpStatusError
-from mobile_ingress_inputs.events import Event
+from mobile_ingress_inputs.events import CollectedEvent
 from mobile_ingress_inputs.health import RunHealth
 from mobile_ingress_inputs.runner import Page, run_stream
 
@@ -49,7 +49,7 @@ class Scripted:
         if cursor in self.errors:
             raise self.errors.pop(cursor)
         records, following = self.pages[cursor]
-        return Page([Event({"id": r}, "st", 1.0, r) for r in records], following)
+        return Page([CollectedEvent({"id": r}, "st", 1.0, r) for r in records], following)
 
     def advance(self, state: dict[str, Any], page: Page) -> dict[str, Any]:
         return {**state, "cursor": page.next_cursor}

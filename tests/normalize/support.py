@@ -7,7 +7,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from mobile_ingress.normalize import Mapping, load_mappings
+from mobile_ingress.normalize import SourcetypeMapping, load_mappings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -18,7 +18,7 @@ DEFAULT = ROOT / "package" / "default"
 
 
 @cache
-def mappings() -> dict[str, Mapping]:
+def mappings() -> dict[str, SourcetypeMapping]:
     return load_mappings()
 
 

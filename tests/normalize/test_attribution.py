@@ -6,10 +6,10 @@ device from the first MDM that reports it, and why a span names no device."""
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import pytest
+import zeek_tsv_to_json  # tools/ (pytest's pythonpath)
 
 from mobile_ingress.normalize import Normalized, apply
 from mobile_ingress.normalize.attribution import Attribution, locally_administered
@@ -23,8 +23,6 @@ from . import spl
 from .support import ROOT, mappings
 
 REAL = ROOT / "tests" / "data" / "real"
-sys.path.insert(0, str(ROOT / "tools"))
-import zeek_tsv_to_json  # noqa: E402
 
 
 def fields_of(sourcetype: str, record: dict[str, Any]) -> dict[str, object]:

@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 
 from mobile_ingress.normalize import apply
-from mobile_ingress.normalize.model import CimEventtype, FieldClass, Mapping
+from mobile_ingress.normalize.model import CimEventtype, FieldClass, SourcetypeMapping
 from tests.splunk.test_knowledge_objects import read_conf
 
 from .support import DEFAULT, mappings, psa_package, sample_records
@@ -38,7 +38,7 @@ def required(path: str) -> list[dict[str, object]]:
     return [f for f in data_set(path)["fields"] if f.get("type") == "required"]  # type: ignore[union-attr]
 
 
-def provided(mapping: Mapping) -> set[str]:
+def provided(mapping: SourcetypeMapping) -> set[str]:
     """Fields the props stanza gives by alias or EVAL, and JSON fields kept under their name."""
     stanza = read_conf(DEFAULT / "props.conf")[mapping.sourcetype]
     names = {k[len("EVAL-") :] for k in stanza if k.startswith("EVAL-")}
@@ -47,7 +47,7 @@ def provided(mapping: Mapping) -> set[str]:
     return names
 
 
-def matching(mapping: Mapping, item: CimEventtype) -> list[dict[str, object]]:
+def matching(mapping: SourcetypeMapping, item: CimEventtype) -> list[dict[str, object]]:
     records = [
         r
         for r in sample_records(mapping.sourcetype)
@@ -76,14 +76,14 @@ def test_every_data_set_of_our_own_sourcetypes_is_mapped() -> None:
 
 
 @pytest.mark.parametrize(("mapping", "item"), EVENTTYPES, ids=IDS)
-def test_eventtype_tags_are_the_data_sets_tags(mapping: Mapping, item: CimEventtype) -> None:
+def test_eventtype_tags_are_the_data_sets_tags(mapping: SourcetypeMapping, item: CimEventtype) -> None:
     tags = read_conf(DEFAULT / "tags.conf")[f"eventtype={item.name}"]
     assert all(value == "enabled" for value in tags.values())
     assert sorted(tags) in [sorted(group) for group in data_set(item.data_set)["tags"]]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("mapping", "item"), EVENTTYPES, ids=IDS)
-def test_eventtype_search_names_the_sourcetype(mapping: Mapping, item: CimEventtype) -> None:
+def test_eventtype_search_names_the_sourcetype(mapping: SourcetypeMapping, item: CimEventtype) -> None:
     search = read_conf(DEFAULT / "eventtypes.conf")[item.name]["search"]
     assert search.startswith(f'sourcetype="{mapping.sourcetype}"')
     for name, value in item.where:
@@ -91,7 +91,7 @@ def test_eventtype_search_names_the_sourcetype(mapping: Mapping, item: CimEventt
 
 
 @pytest.mark.parametrize(("mapping", "item"), EVENTTYPES, ids=IDS)
-def test_the_sourcetype_provides_every_required_field(mapping: Mapping, item: CimEventtype) -> None:
+def test_the_sourcetype_provides_every_required_field(mapping: SourcetypeMapping, item: CimEventtype) -> None:
     names = {str(f["name"]) for f in required(item.data_set)}
     gaps = {name for name, _ in item.gaps}
     assert names - provided(mapping) <= gaps, "every required field is provided or a documented gap"
@@ -99,7 +99,9 @@ def test_the_sourcetype_provides_every_required_field(mapping: Mapping, item: Ci
 
 
 @pytest.mark.parametrize(("mapping", "item"), EVENTTYPES, ids=IDS)
-def test_a_documented_gap_is_really_missing_from_the_events(mapping: Mapping, item: CimEventtype) -> None:
+def test_a_documented_gap_is_really_missing_from_the_events(
+    mapping: SourcetypeMapping, item: CimEventtype
+) -> None:
     for record in matching(mapping, item):
         fields = apply(mapping, record, {"host": "sensor-1"}).fields  # type: ignore[union-attr]
         for name, _ in item.gaps:
@@ -108,7 +110,7 @@ def test_a_documented_gap_is_really_missing_from_the_events(mapping: Mapping, it
 
 @pytest.mark.parametrize(("mapping", "item"), EVENTTYPES, ids=IDS)
 def test_sample_events_carry_every_required_field_with_a_valid_value(
-    mapping: Mapping, item: CimEventtype
+    mapping: SourcetypeMapping, item: CimEventtype
 ) -> None:
     gaps = {name for name, _ in item.gaps}
     for record in matching(mapping, item):

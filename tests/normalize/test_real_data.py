@@ -7,10 +7,10 @@ found on real records are closed."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
+import zeek_tsv_to_json  # tools/ (pytest's pythonpath)
 
 from mobile_ingress.engine.timeparse import parse_time
 from mobile_ingress.normalize import Normalized, Skip, apply
@@ -20,8 +20,6 @@ from . import pipeline
 from .support import ROOT, mappings
 
 REAL = ROOT / "tests" / "data" / "real"
-sys.path.insert(0, str(ROOT / "tools"))
-import zeek_tsv_to_json  # noqa: E402
 
 ZEEK = {"conn": "bro:conn:json", "http": "bro:http:json", "files": "bro:files:json"}
 ZEEK_SETS = ["zeek-docs/wfetch", "zeek-docs/chrome_updater", "zeek-docs/tm1t", "slips-test9"]

@@ -7,22 +7,18 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import pytest
+import render_normalization  # tools/ (pytest's pythonpath)
 
 from mobile_ingress.normalize import apply
 from mobile_ingress.normalize import render as r
 from mobile_ingress.normalize.expr import resolve
+from tests.splunk.test_knowledge_objects import read_conf
 
 from . import pipeline, spl, spl_search
 from .pipeline import macros
-from .support import DEFAULT, ROOT, flatten, mappings, sample_records
-
-sys.path.insert(0, str(ROOT / "tools"))
-import render_normalization
-
-from tests.splunk.test_knowledge_objects import read_conf
+from .support import DEFAULT, flatten, mappings, sample_records
 
 HOST = "sensor-1.example.net"
 DEFAULT_FIELDS = {"host", "source", "sourcetype", "_raw", "_time"}

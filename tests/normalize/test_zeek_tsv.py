@@ -4,14 +4,11 @@ http.log of tests/data/real and on records built to each rule of the writers."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
+import zeek_tsv_to_json as z  # tools/ (pytest's pythonpath)
 
 from .support import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import zeek_tsv_to_json as z
 
 REAL_TSV = ROOT / "tests" / "data" / "real" / "zeek-docs" / "tls_decryption" / "http.log"
 HEADER = [

@@ -178,7 +178,7 @@ class Deployment:
 
     def setup_splunkd(self) -> Any:
         """The setup page's client of splunkd, against the executor's splunkd."""
-        sys.path.insert(0, str(PACKAGE / "bin"))
+        sys.path.insert(0, str(PACKAGE / "bin"))  # deliberate: as splunkd runs the setup handler from bin/
         from mobile_ingress_splunk.setup_splunkd import SplunkdSetup
         from splunklib.client import Service
 

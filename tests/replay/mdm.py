@@ -13,7 +13,7 @@ they write them:
 
 The stand-in's address in Jamf's source ids (`jamf:127.0.0.1:PORT:...`) is replaced by the
 tenant's host name, so the bytes do not depend on the port the stand-in got. Every event is
-written as the Splunk adapter writes it (`Event.text()`, time to the millisecond)."""
+written as the Splunk adapter writes it (`CollectedEvent.text()`, time to the millisecond)."""
 
 from __future__ import annotations
 
@@ -29,12 +29,14 @@ from pathlib import Path
 from typing import Any
 
 sys.dont_write_bytecode = True  # the build copies package/ as it is: no bytecode there
+# Deliberate: the inputs import as splunkd runs them, bin/ on sys.path (also outside pytest, when
+# tools/replay_dashboards.py builds the replay).
 _BIN = str(Path(__file__).resolve().parents[2] / "package" / "bin")
 if _BIN not in sys.path:
     sys.path.insert(0, _BIN)
 
 from mobile_ingress_inputs import amapi, intune, jamf  # noqa: E402
-from mobile_ingress_inputs.events import Event  # noqa: E402
+from mobile_ingress_inputs.events import CollectedEvent  # noqa: E402
 
 from tests.inputs import fake_google, fake_graph, fake_jamf  # noqa: E402
 from tests.inputs.fakeserver import FakeServer  # noqa: E402
@@ -112,7 +114,7 @@ class ScenarioGoogle(fake_google.FakeGoogle):
 class Written:
     """One event an input wrote, and when the sweep that wrote it ran."""
 
-    event: Event
+    event: CollectedEvent
     provider: str
     at: float
 
@@ -125,7 +127,7 @@ def raw_of(written: Written, indextime: int) -> RawEvent:
         parts = ident.split(":")
         meta["source_id"] = ":".join([parts[0], JAMF_HOST, *parts[3:]]) if len(parts) > 3 else ident
         data["mobile_ingress"] = meta
-    event = Event(data, written.event.sourcetype, written.event.time, meta.get("source_id", ""))
+    event = CollectedEvent(data, written.event.sourcetype, written.event.time, meta.get("source_id", ""))
     return RawEvent(
         MDM_INDEX,
         event.sourcetype,

@@ -1,14 +1,8 @@
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
-
-# the package is installed editable in .venv; fall back to the source tree when it is not
-if importlib.util.find_spec("mobile_ingress") is None:  # pragma: no cover
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
 from mobile_ingress.simulate import simulate
 

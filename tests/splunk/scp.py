@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+# The byte stream itself lives in tools/scpv2.py (pytest's pythonpath): the benchmarks feed the same bytes.
+from scpv2 import Chunk, csv_body, execute, getinfo, message, parse_output
+
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND_SCRIPT = ROOT / "package" / "bin" / "ingresscorrelate.py"
-# The byte stream itself lives in tools/scpv2.py: the benchmarks feed the same bytes.
-sys.path.insert(0, str(ROOT / "tools"))
-from scpv2 import Chunk, csv_body, execute, getinfo, message, parse_output  # noqa: E402
 
 __all__ = ["Chunk", "Result", "csv_body", "execute", "getinfo", "message", "mv", "parse_output", "run"]
 

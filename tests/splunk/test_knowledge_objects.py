@@ -143,9 +143,9 @@ def test_every_macro_is_prefixed() -> None:
 
 # ------------------------------------------------------------------------ saved searches (static)
 
-sys.path.insert(0, str(ROOT / "tools"))
+# Deliberate: the prefilter's SPL is imported from package/bin as the search command imports it there.
 sys.path.insert(0, str(ROOT / "package" / "bin"))
-import render_detections  # noqa: E402
+import render_detections  # noqa: E402  (tools/, pytest's pythonpath)
 from mobile_ingress_splunk.prefilter_spl import VENDOR_RETRIEVAL, glob_to_wildcard, prefilter_spl  # noqa: E402
 
 from mobile_ingress.engine.findings import LIST_FIELDS  # noqa: E402

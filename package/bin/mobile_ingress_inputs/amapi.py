@@ -29,7 +29,7 @@ from . import google_jwt, timeutil
 from .auth import BearerAuth, Token, token_from_answer
 from .checkpoint import State
 from .errors import ConfigError, MalformedPage
-from .events import Event, with_meta
+from .events import CollectedEvent, with_meta
 from .httpclient import form, validate_base_url
 from .provider import RunContext, SweepStream, json_object, record_ids
 from .runner import Page
@@ -222,7 +222,7 @@ class UsageLogs(SweepStream):
             headers={"Content-Type": "application/json"},
         )
         _, received = json_object(response, context, "receivedMessages")
-        events: list[Event] = []
+        events: list[CollectedEvent] = []
         ack_ids: list[str] = []
         skipped = 0
         for position, item in enumerate(received):
@@ -250,7 +250,7 @@ class UsageLogs(SweepStream):
             )
         return {"cursor": page.next_cursor}
 
-    def message_events(self, message: Any, where: str) -> tuple[list[Event], int]:
+    def message_events(self, message: Any, where: str) -> tuple[list[CollectedEvent], int]:
         """Events of one Pub/Sub message; a message that cannot be read is logged and skipped
         (it is still acknowledged: it would never read better)."""
         if not isinstance(message, Mapping):
@@ -258,7 +258,9 @@ class UsageLogs(SweepStream):
             return [], 1
         message_id = message.get("messageId", "?")
         where = f"{where} (messageId {message_id}, published {message.get('publishTime', '?')})"
-        attributes = message.get("attributes") if isinstance(message.get("attributes"), Mapping) else {}
+        attributes = message.get("attributes")
+        if not isinstance(attributes, Mapping):
+            attributes = {}
         kind = attributes.get("notificationType", "")
         try:
             payload = json.loads(base64.b64decode(message.get("data", ""), validate=True).decode("utf-8"))
@@ -281,18 +283,21 @@ class UsageLogs(SweepStream):
             when = timeutil.parse(payload.get("lastStatusReportTime"))
             data = with_meta(payload, "amapi", "device", ident, collected)
             data["mobile_ingress"]["notification"] = kind
-            return [Event(data, "mdm:amapi:device", when if when is not None else self.ctx.clock(), ident)], 0
+            stamp = when if when is not None else self.ctx.clock()
+            return [CollectedEvent(data, "mdm:amapi:device", stamp, ident)], 0
         self.ignored += 1
         self.ctx.logger.debug("%s: notification type %r is not collected; acknowledged", where, kind)
         return [], 0
 
-    def usage_events(self, batch: Mapping[str, Any], where: str, collected: str) -> tuple[list[Event], int]:
+    def usage_events(
+        self, batch: Mapping[str, Any], where: str, collected: str
+    ) -> tuple[list[CollectedEvent], int]:
         items = batch.get("usageLogEvents")
         if not isinstance(items, list):
             self.ctx.logger.warning("%s: USAGE_LOGS without a usageLogEvents list; skipped", where)
             return [], 1
         device = batch.get("device", "")
-        events: list[Event] = []
+        events: list[CollectedEvent] = []
         skipped = 0
         for position, item in enumerate(items):
             if not isinstance(item, Mapping) or not item.get("eventId"):
@@ -306,7 +311,7 @@ class UsageLogs(SweepStream):
             ident = f"amapi:{device}:usagelog:{item['eventId']}"
             when = timeutil.parse(item.get("eventTime"))
             events.append(
-                Event(
+                CollectedEvent(
                     with_meta(record, "amapi", "usagelog", ident, collected),
                     self.sourcetype,
                     when if when is not None else self.ctx.clock(),

@@ -16,7 +16,7 @@ META_KEY = "mobile_ingress"
 
 
 @dataclass(frozen=True)
-class Event:
+class CollectedEvent:
     data: Mapping[str, Any]
     sourcetype: str
     time: float
@@ -40,5 +40,5 @@ def with_meta(
 
 
 class EventSink(Protocol):
-    def write(self, events: Sequence[Event]) -> None:
+    def write(self, events: Sequence[CollectedEvent]) -> None:
         """Hand the events on; return only once they are written (flushed)."""

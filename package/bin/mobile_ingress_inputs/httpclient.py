@@ -151,7 +151,7 @@ class HttpClient:
     def backoff(self, attempt: int) -> float:
         """Delay before attempt ATTEMPT+1: base * 2^(attempt-1), capped, with "equal jitter"
         (half fixed, half random) so that many inputs failing together spread out."""
-        cap = min(self.policy.max_delay, self.policy.base_delay * (2 ** (attempt - 1)))
+        cap = min(self.policy.max_delay, self.policy.base_delay * (2.0 ** (attempt - 1)))
         return cap / 2 + self.random() * cap / 2
 
     def request(
@@ -276,7 +276,7 @@ def verifying_context() -> ssl.SSLContext:
     """Certificates and host names always verified; against certifi's CA bundle where the Python
     has it (Splunk's own Python ships it), else the system's."""
     try:
-        import certifi  # type: ignore[import-not-found]
+        import certifi  # type: ignore[import-not-found,unused-ignore]  # not everywhere
 
         return ssl.create_default_context(cafile=certifi.where())
     except (ImportError, OSError):

@@ -245,7 +245,7 @@ class MobileApps(GraphStream):
     kind = "mobileApp"
     sourcetype = "mdm:intune:app"
     path = "deviceAppManagement/mobileApps"
-    query = (("$expand", "assignments,categories"),)
+    query: tuple[tuple[str, str], ...] = (("$expand", "assignments,categories"),)
     # A catalogue snapshot: stamped with its collection time (no time_field). Its
     # lastModifiedDateTime is an admin's last edit, often weeks ago: as the event time, every sweep
     # fell outside the managed-apps builder's window of the last day.

@@ -21,7 +21,7 @@ from typing import Any
 from . import amapi, intune, jamf
 from .collect import RunSettings, make_context, run
 from .errors import ConfigError, InputError
-from .events import Event
+from .events import CollectedEvent
 from .provider import RunContext, SweepStream
 from .splunkd import KVStoreCheckpoints, Splunkd
 
@@ -41,7 +41,7 @@ class SplunkEventSink:
         self.index = index
         self.stanza = stanza
 
-    def write(self, events: Sequence[Event]) -> None:
+    def write(self, events: Sequence[CollectedEvent]) -> None:
         from splunklib import modularinput as smi
 
         for event in events:
@@ -159,7 +159,7 @@ def build_streams(
         return intune.streams(ctx, graph, names), [graph.client_secret]
     if provider == "amapi":
         key_json = account.get("service_account_key", "")
-        acct, key = amapi.AmapiAccount(
+        enterprise, key = amapi.AmapiAccount(
             account.get("enterprise", ""),
             key_json,
             account.get("subscription", ""),
@@ -167,7 +167,7 @@ def build_streams(
             pubsub_url=endpoint or amapi.PUBSUB_URL,
         ).validated(loopback)
         names = _names(item.get("collections"), amapi.STREAMS)
-        return amapi.streams(ctx, acct, key, names), [key_json, key.private_key]
+        return amapi.streams(ctx, enterprise, key, names), [key_json, key.private_key]
     raise ConfigError(f"unknown provider {provider!r}")
 
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar
 from . import timeutil
 from .auth import BearerAuth
 from .checkpoint import State
-from .events import Event, with_meta
+from .events import CollectedEvent, with_meta
 from .health import RunHealth
 from .httpclient import HttpClient, Response
 from .redact import Redactor
@@ -144,10 +144,10 @@ class SweepStream:
         time_of: Callable[[Mapping[str, Any]], Any],
         where: str,
         keep: Callable[[Mapping[str, Any]], bool] = lambda record: True,
-    ) -> tuple[list[Event], int]:
+    ) -> tuple[list[CollectedEvent], int]:
         """Events of RECORDS (each must be an object with an id); a bad record is logged with its
         position and skipped, never losing the others."""
-        out: list[Event] = []
+        out: list[CollectedEvent] = []
         skipped = 0
         collected = self.ctx.now_iso()
         for position, record in enumerate(records):
@@ -171,7 +171,8 @@ class SweepStream:
             if state.get("sweep"):
                 data["mobile_ingress"]["sweep"] = state["sweep"]
             data["mobile_ingress"].update(self.META)
-            out.append(Event(data, self.sourcetype, when if when is not None else self.ctx.clock(), ident))
+            stamp = when if when is not None else self.ctx.clock()
+            out.append(CollectedEvent(data, self.sourcetype, stamp, ident))
         return out, skipped
 
 

@@ -33,7 +33,7 @@ from .errors import (
     PagingAnomaly,
     RunStopped,
 )
-from .events import Event, EventSink
+from .events import CollectedEvent, EventSink
 from .health import RunHealth
 
 # A sweep never follows more pages than this in one run (a server that pages forever with fresh
@@ -45,7 +45,7 @@ STALE_CURSOR_STATUSES = frozenset({400, 404, 410})
 
 @dataclass
 class Page:
-    events: list[Event]
+    events: list[CollectedEvent]
     # Where the next page is, as the stream understands it; None: this was the last page.
     next_cursor: Any
     skipped: int = 0
@@ -60,8 +60,9 @@ class Stream(Protocol):
     name: str
     # False where the same cursor legitimately repeats (a Pub/Sub pull).
     checks_loops: bool
-    # The server (and tenant, enterprise) the stream reads; "" where a checkpoint needs none.
-    identity: str
+    @property
+    def identity(self) -> str:
+        """The server (and tenant, enterprise) the stream reads; "" where a checkpoint needs none."""
 
     def state_problem(self, state: State) -> str | None:
         """Why STATE cannot be this stream's saved state (None: it can)."""
@@ -245,6 +246,6 @@ def trusted_checkpoint(
     return saved
 
 
-def write(sink: EventSink, events: Sequence[Event]) -> None:
+def write(sink: EventSink, events: Sequence[CollectedEvent]) -> None:
     if events:
         sink.write(events)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from mobile_ingress.engine.errors import SettingError
-from mobile_ingress.engine.settings import PREFIX, parse_setting
+from mobile_ingress.engine.settings import PREFIX, SETTING_NAMES, Settings, parse_setting
 
 from .setup_splunkd import SplunkdSetup
 from .setup_window import plan
@@ -34,6 +34,18 @@ DESCRIPTIONS = {
 }
 NAMES = tuple(DESCRIPTIONS)
 WINDOW_NAMES = ("time_window", "clock_skew")
+
+
+def _shown(value: object) -> str:
+    """A default as the setup page shows a value: 300, not 300.0; false, not False."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+DEFAULTS_TEXT = ", ".join(f"{name} {_shown(getattr(Settings(), name))}" for name in SETTING_NAMES)
 LAG_MACRO = "mobile_ingress_ingest_lag_seconds"
 
 
@@ -90,8 +102,7 @@ class DetectionSettings:
     def remove(self, name: str) -> None:
         raise SettingRefused(
             f"The detection setting {name} cannot be deleted: every detection needs it. Edit its value "
-            "instead (defaults: time_window 300, ingress_bytes_threshold 8192, "
-            "foreground_state_required false, clock_skew 10)."
+            f"instead (defaults: {DEFAULTS_TEXT})."
         )
 
     def edit(self, name: str, raw: object, check: Callable[[str], None] | None = None) -> SettingChange:

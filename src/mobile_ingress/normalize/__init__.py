@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from .executor import AsofIndex, JoinIndex, Normalized, Skip, apply, normalize_line, parse_raw
 from .loader import MAPPINGS, load_mapping, load_mappings
-from .model import Mapping, MappingError
+from .model import MappingError, SourcetypeMapping
 
 __all__ = [
     "MAPPINGS",
     "AsofIndex",
     "JoinIndex",
-    "Mapping",
     "MappingError",
     "Normalized",
     "Skip",
+    "SourcetypeMapping",
     "apply",
     "load_mapping",
     "load_mappings",

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from ..engine.errors import InvalidEvent
 from ..engine.timeparse import parse_time
-from .expr import evaluate, resolve, text
-from .model import AsofJoin, Join, Mapping, Timestamp
+from .expr import Value, evaluate, resolve, text
+from .model import AsofJoin, Join, SourcetypeMapping, Timestamp
 
 # The fraction of an ISO 8601 time: dropped when props read whole seconds (see Timestamp).
 _ISO_FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})[.,]\d+")
@@ -41,7 +41,7 @@ class Normalized:
         return self.fields.get("activity")
 
 
-def parse_raw(line: str, mapping: Mapping) -> MappingABC[str, object] | Skip:
+def parse_raw(line: str, mapping: SourcetypeMapping) -> MappingABC[str, object] | Skip:
     """The JSON object of one raw line, or why it is not one."""
     if len(line.encode("utf-8", "surrogatepass")) > mapping.max_event_bytes:
         return Skip(f"raw event longer than {mapping.max_event_bytes} bytes (Splunk TRUNCATE)")
@@ -57,7 +57,7 @@ def parse_raw(line: str, mapping: Mapping) -> MappingABC[str, object] | Skip:
 
 
 def apply(
-    mapping: Mapping, record: MappingABC[str, object], splunk: MappingABC[str, str] | None = None
+    mapping: SourcetypeMapping, record: MappingABC[str, object], splunk: MappingABC[str, str] | None = None
 ) -> Normalized | Skip:
     """The mapping's outputs for one parsed event; SPLUNK gives host and source (sourcetype is
     the mapping's)."""
@@ -76,7 +76,7 @@ def apply(
     return Normalized(fields)
 
 
-def record_time(mapping: Mapping, record: MappingABC[str, object]) -> object:
+def record_time(mapping: SourcetypeMapping, record: MappingABC[str, object]) -> object:
     """The event's `_time` value (the first timestamp field present, as props read it), or None."""
     for name in mapping.timestamp.fields:
         stamp = resolve(record, name)
@@ -94,7 +94,7 @@ def props_time(stamp: object, timestamp: Timestamp) -> object:
 
 
 def normalize_line(
-    line: str, mapping: Mapping, splunk: MappingABC[str, str] | None = None
+    line: str, mapping: SourcetypeMapping, splunk: MappingABC[str, str] | None = None
 ) -> Normalized | Skip:
     record = parse_raw(line, mapping)
     if isinstance(record, Skip):
@@ -111,7 +111,7 @@ class JoinIndex:
     f=mvindex(values, 0)` keeps the smallest value in sort order; `fill()` does the same."""
 
     join: Join
-    source: Mapping
+    source: SourcetypeMapping
     values: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
     def keys_of_source(self, record: MappingABC[str, object]) -> list[str]:
@@ -152,7 +152,7 @@ class JoinIndex:
                 normalized.fields[name] = min(found[name])
 
 
-def _key(namespace: str, parts: list[object]) -> str | None:
+def _key(namespace: str, parts: list[Value]) -> str | None:
     texts = [text(p) for p in parts]
     if any(t is None for t in texts):
         return None

@@ -36,9 +36,9 @@ from .model import (
     FieldClass,
     Join,
     JoinSource,
-    Mapping,
     MappingError,
     Output,
+    SourcetypeMapping,
     TimeFormat,
     Timestamp,
 )
@@ -245,7 +245,7 @@ def _check_multivalue(expr: Expr, where: _Where) -> None:
 # ----------------------------------------------------------------------------------- mapping
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> SourcetypeMapping:
     where = _Where(path.name)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -307,16 +307,18 @@ def load_mapping(path: Path) -> Mapping:
         outputs.append(Output(name, expr))
     _check_aliases(outputs, where / "fields")
 
-    names = {o.name for o in outputs}
-    join = _join(spec["join"], where / "join", names) if "join" in spec else None
-    asof = _asof_join(spec["asof_join"], where / "asof_join", names) if "asof_join" in spec else None
+    output_names = {o.name for o in outputs}
+    join = _join(spec["join"], where / "join", output_names) if "join" in spec else None
+    asof = (
+        _asof_join(spec["asof_join"], where / "asof_join", output_names) if "asof_join" in spec else None
+    )
     cim = tuple(_cim(item, where / "cim" / i) for i, item in enumerate(spec.get("cim") or []))
     cim_owner = _str(spec["cim_owner"], where / "cim_owner").strip() if "cim_owner" in spec else None
     if cim_owner is not None and cim:
         raise (where / "cim").error(
             f"the CIM fields and eventtypes of {sourcetype} are {cim_owner}'s (cim_owner): drop `cim`"
         )
-    return Mapping(
+    return SourcetypeMapping(
         path=str(path),
         sourcetype=sourcetype,
         title=_str(spec["title"], where / "title"),
@@ -478,9 +480,9 @@ def _cim(value: object, where: _Where) -> CimEventtype:
     )
 
 
-def load_mappings(folder: Path = MAPPINGS) -> dict[str, Mapping]:
+def load_mappings(folder: Path = MAPPINGS) -> dict[str, SourcetypeMapping]:
     """Every mapping in FOLDER by sourcetype, checked against each other (joins, eventtypes)."""
-    mappings: dict[str, Mapping] = {}
+    mappings: dict[str, SourcetypeMapping] = {}
     for path in sorted(folder.glob("*.yml")):
         mapping = load_mapping(path)
         if mapping.sourcetype in mappings:

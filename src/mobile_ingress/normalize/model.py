@@ -1,4 +1,4 @@
-"""The typed mapping model: one `Mapping` per sourcetype, loaded from its YAML file."""
+"""The typed mapping model: one `SourcetypeMapping` per sourcetype, loaded from its YAML file."""
 
 from __future__ import annotations
 
@@ -178,7 +178,7 @@ class CimEventtype:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class SourcetypeMapping:
     path: str
     sourcetype: str
     title: str

@@ -23,8 +23,8 @@ from .model import (
     FieldClass,
     Join,
     JoinSource,
-    Mapping,
     Output,
+    SourcetypeMapping,
 )
 
 HEADER = (
@@ -60,7 +60,7 @@ def namespaced(name: str) -> str:
     return NAMESPACE_PREFIX + name
 
 
-def vendor_owned(mappings: MappingABC[str, Mapping]) -> list[Mapping]:
+def vendor_owned(mappings: MappingABC[str, SourcetypeMapping]) -> list[SourcetypeMapping]:
     return [m for _, m in sorted(mappings.items()) if m.cim_owner is not None]
 
 
@@ -77,7 +77,9 @@ def _alias_source(output: Output) -> str:
     return output.expr.name
 
 
-def props_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list[tuple[str, str]]:
+def props_settings(
+    mapping: SourcetypeMapping, mappings: MappingABC[str, SourcetypeMapping]
+) -> list[tuple[str, str]]:
     """(key, value) pairs of the sourcetype's props.conf stanza, in a stable order."""
     stamp = mapping.timestamp
     # The raw text names a nested field by its last key (`general.lastInventoryUpdateDate`).
@@ -118,7 +120,7 @@ def asof_source_key_spl(join: AsofJoin) -> str:
     return keyed
 
 
-def _asof_settings(mapping: Mapping) -> list[tuple[str, str]]:
+def _asof_settings(mapping: SourcetypeMapping) -> list[tuple[str, str]]:
     join = mapping.asof_join
     activity = mapping.output("activity")
     if join is None or activity is None:
@@ -134,7 +136,7 @@ def _asof_settings(mapping: Mapping) -> list[tuple[str, str]]:
     ]
 
 
-def _own_settings(mapping: Mapping) -> list[tuple[str, str]]:
+def _own_settings(mapping: SourcetypeMapping) -> list[tuple[str, str]]:
     """Every output under its own name: the contract fields and the CIM fields."""
     settings = []
     for output in mapping.outputs:
@@ -148,7 +150,7 @@ def _own_settings(mapping: Mapping) -> list[tuple[str, str]]:
     return settings
 
 
-def _vendor_settings(mapping: Mapping) -> list[tuple[str, str]]:
+def _vendor_settings(mapping: SourcetypeMapping) -> list[tuple[str, str]]:
     """Only the contract and lease fields, each as `mobile_ingress_<name>` (class and field): the
     CIM fields of the sourcetype are the vendor add-on's."""
     settings = []
@@ -172,7 +174,9 @@ def source_key_spl(namespace: str, source: JoinSource) -> str:
     return _keyed(namespace, key)
 
 
-def _join_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list[tuple[str, str]]:
+def _join_settings(
+    mapping: SourcetypeMapping, mappings: MappingABC[str, SourcetypeMapping]
+) -> list[tuple[str, str]]:
     settings = []
     join = mapping.join
     activity = mapping.output("activity")
@@ -196,7 +200,7 @@ def _join_settings(mapping: Mapping, mappings: MappingABC[str, Mapping]) -> list
     return settings
 
 
-def render_props(mappings: MappingABC[str, Mapping]) -> str:
+def render_props(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     out = [
         HEADER,
         "#",
@@ -216,13 +220,13 @@ def render_props(mappings: MappingABC[str, Mapping]) -> str:
     return "\n".join(out) + "\n"
 
 
-def eventtype_search(mapping: Mapping, where: Iterable[tuple[str, str]]) -> str:
+def eventtype_search(mapping: SourcetypeMapping, where: Iterable[tuple[str, str]]) -> str:
     terms = [f"sourcetype={spl_string(mapping.sourcetype)}"]
     terms += [f"{name}={spl_string(value)}" for name, value in where]
     return " ".join(terms)
 
 
-def render_eventtypes(mappings: MappingABC[str, Mapping]) -> str:
+def render_eventtypes(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     out = [HEADER, "# CIM eventtypes of the supported sourcetypes (tags in tags.conf)."]
     for sourcetype in sorted(mappings):
         mapping = mappings[sourcetype]
@@ -236,7 +240,7 @@ def render_eventtypes(mappings: MappingABC[str, Mapping]) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_tags(mappings: MappingABC[str, Mapping]) -> str:
+def render_tags(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     out = [HEADER, "# Tags that put each eventtype in its CIM data set."]
     for sourcetype in sorted(mappings):
         for item in mappings[sourcetype].cim:
@@ -245,11 +249,11 @@ def render_tags(mappings: MappingABC[str, Mapping]) -> str:
     return "\n".join(out) + "\n"
 
 
-def joins(mappings: MappingABC[str, Mapping]) -> list[Join]:
+def joins(mappings: MappingABC[str, SourcetypeMapping]) -> list[Join]:
     return [m.join for _, m in sorted(mappings.items()) if m.join is not None]
 
 
-def join_macro(mappings: MappingABC[str, Mapping]) -> str:
+def join_macro(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     """The SPL twin of the Python join: events of one transfer share a key; a detection event
     missing a filled field takes the first value (in sort order) of its join sources; the join
     sources, which carry no activity, then leave the results.
@@ -277,11 +281,11 @@ def join_macro(mappings: MappingABC[str, Mapping]) -> str:
     )
 
 
-def asof_joins(mappings: MappingABC[str, Mapping]) -> list[AsofJoin]:
+def asof_joins(mappings: MappingABC[str, SourcetypeMapping]) -> list[AsofJoin]:
     return [m.asof_join for _, m in sorted(mappings.items()) if m.asof_join is not None]
 
 
-def asof_macro(mappings: MappingABC[str, Mapping]) -> str:
+def asof_macro(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     """The SPL twin of AsofIndex: each key's (time in ms, value) pairs of its sources, sorted as
     text (`values`), and for a detection event the last pair at or before it.
 
@@ -318,13 +322,13 @@ def asof_macro(mappings: MappingABC[str, Mapping]) -> str:
     )
 
 
-def contract_field_names(mappings: MappingABC[str, Mapping]) -> list[str]:
+def contract_field_names(mappings: MappingABC[str, SourcetypeMapping]) -> list[str]:
     """The contract fields any vendor-owned mapping outputs, in contract order."""
     owned = vendor_owned(mappings)
     return [name for name in CONTRACT_FIELDS if any(m.output(name) is not None for m in owned)]
 
 
-def contract_macro(mappings: MappingABC[str, Mapping]) -> str:
+def contract_macro(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     """Give vendor-owned events their contract fields back from `mobile_ingress_<name>`. Every
     listed field of such an event is ours (null when our mapping gives none), so a value the
     vendor add-on sets under a contract name never reaches the engine, and `--raw` (which computes
@@ -338,7 +342,7 @@ def contract_macro(mappings: MappingABC[str, Mapping]) -> str:
     return f"eval {assignments}"
 
 
-def render_macros_section(mappings: MappingABC[str, Mapping]) -> str:
+def render_macros_section(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     described = "; ".join(
         f"{m.sourcetype} takes {', '.join(m.join.fill)} from {m.join.source.sourcetype}"
         for _, m in sorted(mappings.items())
@@ -393,7 +397,7 @@ def render_macros_section(mappings: MappingABC[str, Mapping]) -> str:
     )
 
 
-def sources_macro(mappings: MappingABC[str, Mapping]) -> str:
+def sources_macro(mappings: MappingABC[str, SourcetypeMapping]) -> str:
     terms = [f"{JOIN_SOURCE}=*"]
     if asof_joins(mappings):
         terms.append(f"{ASOF_SOURCE}=*")
@@ -431,7 +435,7 @@ def _how(output: Output) -> str:
     return f"`{to_spl(output.expr)}`".replace("|", "\\|")
 
 
-def _vendor_owned_text(mapping: Mapping) -> list[str]:
+def _vendor_owned_text(mapping: SourcetypeMapping) -> list[str]:
     return [
         f"CIM: the fields, eventtypes and tags of this sourcetype belong to the {mapping.cim_owner}"
         " (see Sourcetypes another add-on owns, above). This app's props give it only its contract"
@@ -441,7 +445,7 @@ def _vendor_owned_text(mapping: Mapping) -> list[str]:
     ]
 
 
-def _vendor_overview(mappings: MappingABC[str, Mapping]) -> list[str]:
+def _vendor_overview(mappings: MappingABC[str, SourcetypeMapping]) -> list[str]:
     owned = vendor_owned(mappings)
     if not owned:
         return []
@@ -481,11 +485,11 @@ def _vendor_overview(mappings: MappingABC[str, Mapping]) -> list[str]:
     ]
 
 
-def _tz_text(mapping: Mapping) -> str:
+def _tz_text(mapping: SourcetypeMapping) -> str:
     return "" if mapping.timestamp.reads_zone else ", `TZ = UTC`"
 
 
-def _fraction_text(mapping: Mapping) -> str:
+def _fraction_text(mapping: SourcetypeMapping) -> str:
     if mapping.timestamp.reads_subseconds:
         return ""
     return (
@@ -494,7 +498,7 @@ def _fraction_text(mapping: Mapping) -> str:
     )
 
 
-def _alternative_text(mapping: Mapping) -> list[str]:
+def _alternative_text(mapping: SourcetypeMapping) -> list[str]:
     alt = mapping.timestamp.alternative
     if alt is None:
         return []
@@ -537,7 +541,7 @@ def _asof_text(join: AsofJoin) -> str:
     )
 
 
-def render_field_tables(mappings: MappingABC[str, Mapping], contract_fields: Iterable[str]) -> str:
+def render_field_tables(mappings: MappingABC[str, SourcetypeMapping], contract_fields: Iterable[str]) -> str:
     contract = set(contract_fields)
     out = [DOCS_BEGIN, ""]
     out += _vendor_overview(mappings)
