@@ -59,7 +59,7 @@ help:
 	@echo "make setup    create .venv (package editable + dev extra + ucc-gen) and .venv-tools (AppInspect, slim)"
 	@echo "make demo     simulate a fleet (fixed seed), detect, print findings, precision and recall"
 	@echo "make bench    benchmarks on 1M and 10M-event fleets (cached in .cache/bench/); docs/performance.md"
-	@echo "make bench-quick  the same table on 100k events, in about a minute"
+	@echo "make bench-quick  the same table on 100k events of each shape (a few minutes, fleets included)"
 	@echo "make test     lint, build, package, AppInspect, slim validate, then the whole pytest tree"
 	@echo "make lint     ruff (py39), mypy (engine), vermin 3.9+ over src and the app's bin/"
 	@echo "make build    ucc-gen build into $(APP_DIR), engine copied into bin/mobile_ingress"
@@ -254,7 +254,7 @@ dashboards: setup chromium dashboards-build
 
 # Not part of `make test`: speed is measured and reported, never asserted. The dev venv has the
 # `fast` extra's DuckDB (pyproject dev extra); fleets are simulated once into .cache/bench/.
-# bench-quick is a one-minute smoke run of the same table (one run per figure on 100k events).
+# bench-quick is a smoke run of the same table (one run per figure on 100k events of each shape).
 BENCH_RUNS ?= 3
 BENCH_QUICK_RUNS ?= 1
 bench: $(DEV_STAMP)

@@ -8,16 +8,25 @@ Each shape (`mobile_ingress.simulate.shapes`) is its own fleet: the simulator's 
 (`default`), and the retrieval-heavy, state-heavy and file-heavy mixes, all with the same planted
 cases. The default fleet keeps its old folder name (`fleet-1M`), the others add the shape
 (`fleet-retrieval-heavy-1M`).
+
+A fleet is valid only for the simulator that made it: `.complete` holds a fingerprint of the
+simulator's sources and of the command that ran it, and a fleet whose fingerprint differs (or an
+older fleet with an empty `.complete`) is simulated again, so an edit to the simulator never leaves
+the benchmark measuring stale events.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import mobile_ingress.simulate
+from mobile_ingress.engine.lookups import COLUMNS
+from mobile_ingress.simulate.lookups import shipped_lookups_dir
 from mobile_ingress.simulate.shapes import SHAPES, shape_named
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,19 +61,46 @@ def label(events: int) -> str:
     return f"{events // 1_000_000}M" if events >= 1_000_000 else f"{events // 1000}k"
 
 
+def hours_for(events: int, shape: str) -> float:
+    """Hours of simulated time that hold `events` events of the shape (made 10 % longer, then cut)."""
+    return round(events / shape_named(shape).events_per_hour * 1.1 + 0.5, 1)
+
+
+def simulator_fingerprint(events: int, shape: str) -> str:
+    """What the fleet's bytes depend on: the simulator package's files (code and data), what it
+    takes from outside it (the engine's lookup columns, the shipped lookups it plants around) and
+    the simulate command's arguments."""
+    digest = hashlib.sha256()
+    package = Path(mobile_ingress.simulate.__file__).parent
+    sources = [path for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts]
+    for source in sorted(sources) + sorted(shipped_lookups_dir().glob("*.csv")):
+        digest.update(source.relative_to(source.parents[1]).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    digest.update(repr(sorted((name, tuple(columns)) for name, columns in COLUMNS.items())).encode())
+    digest.update(f"devices={DEVICES} seed={SEED} shape={shape} hours={hours_for(events, shape)} "
+                  f"events={events}".encode())  # fmt: skip
+    return digest.hexdigest()
+
+
+def is_current(folder: Path, fingerprint: str) -> bool:
+    done = folder / ".complete"
+    return done.exists() and done.read_text(encoding="utf-8").strip() == fingerprint
+
+
 def fleet(events: int, log=print, shape: str = "default") -> Fleet:  # type: ignore[no-untyped-def]
-    """The cached fleet of exactly `events` events, simulated the first time it is asked for."""
-    rate = shape_named(shape).events_per_hour
+    """The cached fleet of exactly `events` events, simulated again whenever the simulator changed."""
     key = label(events) if shape == "default" else f"{shape}-{label(events)}"
     folder = CACHE / f"fleet-{key}"
     result = Fleet(label(events), events, folder, shape)
-    done = folder / ".complete"
-    if done.exists():
+    fingerprint = simulator_fingerprint(events, shape)
+    if is_current(folder, fingerprint):
         return result
+    if (folder / ".complete").exists():
+        log(f"the cached {result.key} fleet was made by another simulator version: simulating it again")
     shutil.rmtree(folder, ignore_errors=True)
     work = CACHE / f"tmp-{result.key}"
     shutil.rmtree(work, ignore_errors=True)
-    hours = round(events / rate * 1.1 + 0.5, 1)  # made 10 % longer, then cut
+    hours = hours_for(events, shape)
     log(f"simulating the {result.key} fleet once ({DEVICES} devices, {hours} h, shape {shape}) into {folder}")
     subprocess.run(
         [sys.executable, "-m", "mobile_ingress.cli.main", "simulate", "--devices", str(DEVICES),
@@ -82,7 +118,7 @@ def fleet(events: int, log=print, shape: str = "default") -> Fleet:  # type: ign
         raise RuntimeError(f"the simulator wrote {written} events, fewer than {events}")
     (work / "cut.ndjson").replace(work / "events.ndjson")
     work.replace(folder)
-    done.touch()
+    (folder / ".complete").write_text(fingerprint + "\n", encoding="utf-8")
     return result
 
 

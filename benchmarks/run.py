@@ -2,8 +2,10 @@
 simulated fleets of every shape, each against what bounds it, printed as one table.
 
 Every figure is the median of RUNS runs; every ratio is taken between measures of the same round
-(interleaved, so both sides see the same machine load) and the median ratio is shown. Speed is
-measured and reported here, never asserted in a test.
+(interleaved, so both sides see the same machine load) and the median ratio is shown. Beside each
+wall-clock time is the child's CPU time (user + system, all its threads): on a shared machine the
+wall clock grows with other people's load, CPU time much less, so the CPU ratio is the cross-check
+of a wall-clock ratio taken under load. Speed is measured and reported here, never asserted in a test.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,6 +51,7 @@ SCP_TARGET = 0.5  # ingresscorrelate: at least this share of the protocol floor 
 class Run:
     seconds: float
     peak_mb: float
+    cpu: float  # user + system seconds of the child and everything it waited for
     stdout: str = ""
 
 
@@ -65,6 +69,9 @@ class Row:
     target: str = ""
     met: bool | None = None
     notes: list[str] = field(default_factory=list)
+    cpu_seconds: float | None = None
+    cpu_ratio: float | None = None
+    runs: int | None = None
 
 
 def run_child(argv: Sequence[str], stdin: Path | None = None, stdout_file: Path | None = None) -> Run:
@@ -75,9 +82,11 @@ def run_child(argv: Sequence[str], stdin: Path | None = None, stdout_file: Path 
         stdin_handle = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
         out_handle = open(stdout_file, "wb") if stdout_file else subprocess.PIPE  # noqa: SIM115
         try:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             done = subprocess.run(command, stdin=stdin_handle, stdout=out_handle, stderr=subprocess.PIPE)
             seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
         finally:
             if stdin:
                 stdin_handle.close()  # type: ignore[union-attr]
@@ -87,7 +96,13 @@ def run_child(argv: Sequence[str], stdin: Path | None = None, stdout_file: Path 
             raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
         peak_kib = int(report.read().strip() or 0)
     text = done.stdout.decode() if isinstance(done.stdout, bytes) else ""
-    return Run(seconds, peak_kib / 1024, text)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(seconds, peak_kib / 1024, cpu, text)
+
+
+def ratio_of(tops: Sequence[float], bottoms: Sequence[float]) -> float:
+    """The median of the per-round ratios (each round's two measures saw the same load)."""
+    return median([top / bottom for top, bottom in zip(tops, bottoms)])
 
 
 def median(values: Sequence[float]) -> float:
@@ -124,52 +139,60 @@ def chains_of(path: Path) -> set[tuple[object, ...]]:
     return chains
 
 
+def measured(row: Row, runs: Sequence[Run], events: int) -> Row:
+    """The row with the medians of its runs: wall time, rate, peak RSS and CPU time."""
+    row.seconds = median([r.seconds for r in runs])
+    row.rate = events / row.seconds
+    row.peak_mb = median([r.peak_mb for r in runs])
+    row.cpu_seconds = median([r.cpu for r in runs])
+    return row
+
+
+def compared(row: Row, tops: Sequence[Run], bottoms: Sequence[Run]) -> Row:
+    """The row with the median per-round ratio of wall times, and of CPU times beside it."""
+    row.ratio = ratio_of([r.seconds for r in tops], [r.seconds for r in bottoms])
+    row.cpu_ratio = ratio_of([r.cpu for r in tops], [r.cpu for r in bottoms])
+    return row
+
+
 def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log, plain: bool = True) -> list[Row]:  # type: ignore[no-untyped-def]
     fast = fast_reader_available()
-    floor_t, plain_t, fast_t, peer_t = [], [], [], []
-    plain_peak, fast_peak, peer_peak, floor_peak = [], [], [], []
+    floor: list[Run] = []
+    plain_runs: list[Run] = []
+    fast_runs: list[Run] = []
+    peer: list[Run] = []
     plain_out, fast_out, peer_out = work / "plain.ndjson", work / "fast.ndjson", work / "peer.ndjson"
     for round_ in range(runs):
-        log(f"  {fleet.name}: round {round_ + 1}/{runs}")
-        r = run_child([str(HERE / "parse_floor.py"), str(fleet.ndjson)])
-        floor_t.append(r.seconds)
-        floor_peak.append(r.peak_mb)
+        log(f"  {fleet.key}: round {round_ + 1}/{runs} (load {os.getloadavg()[0]:.2f})")
+        floor.append(run_child([str(HERE / "parse_floor.py"), str(fleet.ndjson)]))
         if plain:
-            r = run_child(cli_argv(fleet, plain_out, fast=False))
-            plain_t.append(r.seconds)
-            plain_peak.append(r.peak_mb)
+            plain_runs.append(run_child(cli_argv(fleet, plain_out, fast=False)))
         if fast:
-            r = run_child(cli_argv(fleet, fast_out, fast=True))
-            fast_t.append(r.seconds)
-            fast_peak.append(r.peak_mb)
-        r = run_child([str(HERE / "sql_peer.py"), str(fleet.ndjson), str(fleet.lookups), str(peer_out)])
-        peer_t.append(r.seconds)
-        peer_peak.append(r.peak_mb)
-    n = fleet.events
-    shape = fleet.shape
+            fast_runs.append(run_child(cli_argv(fleet, fast_out, fast=True)))
+        peer.append(
+            run_child([str(HERE / "sql_peer.py"), str(fleet.ndjson), str(fleet.lookups), str(peer_out)])
+        )
+    n, size, shape = fleet.events, fleet.name, fleet.shape
     if not plain:  # --no-plain: the fast reader alone stands for the command line
-        plain_t, plain_peak, plain_out = fast_t, fast_peak, fast_out
-    floor_ratio = median([p / f for p, f in zip(plain_t, floor_t)])
-    rows = [
-        Row("command line", "parse floor (json.loads per line)", fleet.name, shape, median(floor_t),
-            n / median(floor_t), median(floor_peak)),
-        Row("command line", "mobile-ingress detect", fleet.name, shape, median(plain_t), n / median(plain_t),
-            median(plain_peak), "parse floor", floor_ratio, f"<= {PLAIN_VS_FLOOR}x floor",
-            floor_ratio <= PLAIN_VS_FLOOR),
-    ]  # fmt: skip
-    peer_rate = n / median(peer_t)
-    if not plain:
-        rows = rows[:1]
-    rows.append(Row("SQL peer", "DuckDB SQL chain", fleet.name, shape, median(peer_t), peer_rate,
-                    median(peer_peak)))  # fmt: skip
+        plain_runs, plain_out = fast_runs, fast_out
+    rows = [measured(Row("command line", "parse floor (json.loads per line)", size, shape), floor, n)]
     if plain:
-        rows.append(Row("SQL peer", "mobile-ingress detect vs peer", fleet.name, shape, median(plain_t), None,
-                        None, "DuckDB peer", median([p / q for p, q in zip(plain_t, peer_t)])))  # fmt: skip
+        row = compared(measured(Row("command line", "mobile-ingress detect", size, shape), plain_runs, n),
+                       plain_runs, floor)  # fmt: skip
+        row.against, row.target = "parse floor", f"<= {PLAIN_VS_FLOOR}x floor"
+        row.met = row.ratio is not None and row.ratio <= PLAIN_VS_FLOOR
+        rows.append(row)
+    rows.append(measured(Row("SQL peer", "DuckDB SQL chain", size, shape), peer, n))
+    if plain:
+        row = compared(Row("SQL peer", "mobile-ingress detect vs peer", size, shape), plain_runs, peer)
+        row.seconds, row.against = median([r.seconds for r in plain_runs]), "DuckDB peer"
+        rows.append(row)
     if fast:
-        ratio = median([f / q for f, q in zip(fast_t, peer_t)])
-        rows.append(Row("SQL peer", "mobile-ingress detect --fast", fleet.name, shape, median(fast_t),
-                        n / median(fast_t), median(fast_peak), "DuckDB peer", ratio,
-                        f"<= {FAST_VS_PEER}x peer", ratio <= FAST_VS_PEER))  # fmt: skip
+        row = compared(measured(Row("SQL peer", "mobile-ingress detect --fast", size, shape), fast_runs, n),
+                       fast_runs, peer)  # fmt: skip
+        row.against, row.target = "DuckDB peer", f"<= {FAST_VS_PEER}x peer"
+        row.met = row.ratio is not None and row.ratio <= FAST_VS_PEER
+        rows.append(row)
     # Same chains?
     cli_chains = chains_of(plain_out)
     peer_chains = chains_of(peer_out)
@@ -177,11 +200,10 @@ def bench_cli(fleet: fleets.Fleet, runs: int, work: Path, log, plain: bool = Tru
     detail = f"{len(cli_chains)} chains, peer {len(peer_chains)}"
     if not same:
         detail += f" (only CLI {len(cli_chains - peer_chains)}, only peer {len(peer_chains - cli_chains)})"
-    rows.append(Row("SQL peer", "same chains as the peer", fleet.name, shape, against=detail,
-                    met=same))  # fmt: skip
+    rows.append(Row("SQL peer", "same chains as the peer", size, shape, against=detail, met=same))
     if fast and plain:
         identical = plain_out.read_bytes() == fast_out.read_bytes()
-        rows.append(Row("command line", "--fast findings identical", fleet.name, shape, met=identical,
+        rows.append(Row("command line", "--fast findings identical", size, shape, met=identical,
                         against="byte for byte"))  # fmt: skip
     return rows
 
@@ -229,7 +251,9 @@ def _splunk_fields(record: dict[str, object], line: str, sequence: int) -> dict[
 def scp_stream(fleet: fleets.Fleet, every_field: bool = False) -> Path:
     """The fleet's events, newest first, as the protocol v2 bytes splunkd sends (made once): the
     contract fields alone (what `required_fields` asks for), or every field of the event."""
-    path = fleets.CACHE / f"scp-{fleet.key}{'-all' if every_field else ''}.bin"
+    # Named for the fleet's simulator fingerprint: a fleet simulated again makes its streams again.
+    stamp = fleets.simulator_fingerprint(fleet.events, fleet.shape)[:12]
+    path = fleets.CACHE / f"scp-{fleet.key}-{stamp}{'-all' if every_field else ''}.bin"
     if path.exists():
         return path
     with open(fleet.ndjson, encoding="utf-8") as handle:
@@ -269,38 +293,40 @@ def bench_scp(fleet: fleets.Fleet, runs: int, work: Path, log) -> list[Row]:  # 
     every = scp_stream(fleet, every_field=True)
     app = app_dir(fleet)
     (fleets.CACHE / "dispatch").mkdir(exist_ok=True)
-    command, floor, floor_all = [], [], []
-    command_peak, floor_peak, floor_all_peak = [], [], []
+    command: list[Run] = []
+    floor: list[Run] = []
+    floor_all: list[Run] = []
     out = work / "scp.out"
     for round_ in range(runs):
-        log(f"  search command {fleet.key}: round {round_ + 1}/{runs}")
-        r = run_child([str(HERE / "noop_command.py")], stdin=every, stdout_file=out)
-        floor_all.append(r.seconds)
-        floor_all_peak.append(r.peak_mb)
-        r = run_child([str(HERE / "noop_command.py")], stdin=required, stdout_file=out)
-        floor.append(r.seconds)
-        floor_peak.append(r.peak_mb)
-        r = run_child([str(app / "bin" / "ingresscorrelate.py")], stdin=required, stdout_file=out)
-        command.append(r.seconds)
-        command_peak.append(r.peak_mb)
+        log(f"  search command {fleet.key}: round {round_ + 1}/{runs} (load {os.getloadavg()[0]:.2f})")
+        floor_all.append(run_child([str(HERE / "noop_command.py")], stdin=every, stdout_file=out))
+        floor.append(run_child([str(HERE / "noop_command.py")], stdin=required, stdout_file=out))
+        command.append(run_child([str(app / "bin" / "ingresscorrelate.py")], stdin=required, stdout_file=out))
     chunks = scpv2.parse_output(out.read_bytes())
     errors = [c.metadata for c in chunks if c.metadata.get("error")]
     if errors:
         raise RuntimeError(f"ingresscorrelate failed: {errors[:1]}")
-    n, shape = fleet.events, fleet.shape
-    ratio = median([f / c for c, f in zip(command, floor)])  # records/s ratio = inverse time ratio
-    ratio_all = median([f / c for c, f in zip(command, floor_all)])
+    n, size, shape = fleet.events, fleet.name, fleet.shape
+    section = "search command"
+    # Shares of the floor's records/s: the floor's time over the command's.
+    measure = "ingresscorrelate, required fields, 50k-record chunks, newest first"
+    correlate = compared(measured(Row(section, measure, size, shape), command, n), floor, command)
+    correlate.against, correlate.target = "required-fields floor", f">= {SCP_TARGET} of floor"
+    correlate.met = correlate.ratio is not None and correlate.ratio >= SCP_TARGET
+    versus_all = compared(
+        Row(section, "ingresscorrelate vs the every-field floor", size, shape), floor_all, command
+    )
+    versus_all.against = "every-field floor"
     return [
-        Row("search command", "protocol floor, every field (no-op streaming command)", fleet.name, shape,
-            median(floor_all), n / median(floor_all), median(floor_all_peak)),
-        Row("search command", "protocol floor, required fields (no-op streaming command)", fleet.name, shape,
-            median(floor), n / median(floor), median(floor_peak)),
-        Row("search command", "ingresscorrelate, required fields, 50k-record chunks, newest first",
-            fleet.name, shape, median(command), n / median(command), median(command_peak),
-            "required-fields floor", ratio, f">= {SCP_TARGET} of floor", ratio >= SCP_TARGET),
-        Row("search command", "ingresscorrelate vs the every-field floor", fleet.name, shape,
-            against="every-field floor", ratio=ratio_all),
-    ]  # fmt: skip
+        measured(
+            Row(section, "protocol floor, every field (no-op streaming command)", size, shape), floor_all, n
+        ),
+        measured(
+            Row(section, "protocol floor, required fields (no-op streaming command)", size, shape), floor, n
+        ),
+        correlate,
+        versus_all,
+    ]
 
 
 def mix_rows(fleet: fleets.Fleet) -> list[Row]:
@@ -333,8 +359,9 @@ def growth_rows(rows: list[Row], small: str, large: str, factor: float) -> list[
             b = next((r for r in rows if r.measure == measure and r.size == large and r.shape == shape), None)
             if a and b and a.seconds and b.seconds:
                 g = b.seconds / a.seconds
+                cpu_g = b.cpu_seconds / a.cpu_seconds if a.cpu_seconds and b.cpu_seconds else None
                 out.append(Row("growth", f"{measure}: time {small} -> {large}", f"x{factor:g} events", shape,
-                               ratio=g, target=f"< {GROWTH_LIMIT}x", met=g < GROWTH_LIMIT,
+                               ratio=g, target=f"< {GROWTH_LIMIT}x", met=g < GROWTH_LIMIT, cpu_ratio=cpu_g,
                                against=f"memory x{(b.peak_mb or 0) / (a.peak_mb or 1):.2f}"))  # fmt: skip
             if b and b.peak_mb is not None and large == "10M":
                 out.append(Row("memory", f"{measure}: peak RSS", large, shape, peak_mb=b.peak_mb,
@@ -344,21 +371,19 @@ def growth_rows(rows: list[Row], small: str, large: str, factor: float) -> list[
 
 def render(rows: list[Row], console: Console, title: str) -> None:
     table = Table(title=title)
-    for name in ("section", "measure", "shape", "events", "median s", "events/s", "peak RSS MB", "vs",
-                 "ratio", "target", "met"):  # fmt: skip
-        table.add_column(
-            name,
-            overflow="fold",
-            justify="right" if name in ("median s", "events/s", "peak RSS MB", "ratio") else "left",
-        )
+    numbers = ("median s", "cpu s", "events/s", "peak RSS MB", "ratio", "cpu ratio")
+    for name in ("section", "measure", "shape", "events", *numbers[:4], "vs", *numbers[4:], "target", "met"):
+        table.add_column(name, overflow="fold", justify="right" if name in numbers else "left")
     for r in rows:
         met = "" if r.met is None else ("[green]yes[/]" if r.met else "[red]no[/]")
         table.add_row(
             r.section, r.measure, r.shape, r.size,
             "" if r.seconds is None else f"{r.seconds:.2f}",
+            "" if r.cpu_seconds is None else f"{r.cpu_seconds:.2f}",
             "" if r.rate is None else f"{r.rate:,.0f}",
             "" if r.peak_mb is None else f"{r.peak_mb:.0f}",
-            r.against, "" if r.ratio is None else f"{r.ratio:.2f}", r.target, met,
+            r.against, "" if r.ratio is None else f"{r.ratio:.2f}",
+            "" if r.cpu_ratio is None else f"{r.cpu_ratio:.2f}", r.target, met,
         )  # fmt: skip
     console.print(table)
 
@@ -370,9 +395,11 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    load = os.getloadavg()
-    return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
+    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, load {load_text()}"
+
+
+def load_text() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -422,9 +449,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows += bench_scp(fleets.fleet(scp_size, log=log, shape=shape), runs, work, log)
         if len(sizes) == 2:
             rows += growth_rows(rows, fleets.label(sizes[0]), fleets.label(sizes[1]), sizes[1] / sizes[0])
+    # The load beside the figures: kept in --json too, so a merged table says what each run saw.
+    sizes_text = " + ".join(fleets.label(size) for size in sizes)
+    rows.insert(0, Row("run", "machine and load (1, 5, 15 min)", sizes_text, "+".join(shapes), runs=runs,
+                       against=f"{before} before; load {load_text()} after"))  # fmt: skip
     title = f"mobile-ingress benchmarks ({'quick' if args.quick else 'full'}, median of {runs} runs)"
     render(rows, console, title)
-    console.print(f"machine: {before} (before); {machine()} (after); {time.perf_counter() - started:.0f} s")
+    console.print(
+        f"machine: {before} (before); load {load_text()} (after); {time.perf_counter() - started:.0f} s"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in rows], indent=1))
     return 0
