@@ -17,21 +17,10 @@ from mobile_ingress.engine.events import normalize_record, sort_events
 from mobile_ingress.engine.rules import Rules
 from mobile_ingress.engine.settings import Settings
 from mobile_ingress.engine.stream import Order
-from tests.engine.support import make_lookups
+from tests.engine.support import IOS_MANAGED_WITHOUT_ROLE, make_lookups
 
 THIRD_ID = "AN9999"
 THIRD_NAME = "iOS retrieval only"
-MANAGED = {
-    "managed_apps": [
-        {
-            "platform": "ios",
-            "app_id": "com.acme.notes",
-            "managed": "true",
-            "approved_roles": "",
-            "source": "test",
-        }
-    ]
-}
 IOS_RETRIEVAL = {
     "_time": 1_700_000_000,
     "activity": "retrieval",
@@ -89,7 +78,7 @@ def window_findings(
 ) -> list[dict[str, object]]:
     """The findings (as the contract's dicts) of one device's records: chains, then retrieval-only,
     evaluated by the engine's chain rules with `analytics` (the default: the shipped registry)."""
-    lookups = make_lookups(MANAGED)
+    lookups = make_lookups(IOS_MANAGED_WITHOUT_ROLE)
     rules = Rules(lookups, Settings())
     events = [normalize_record(record, lookups)[0] for record in records]
     sort_events(events)
@@ -108,7 +97,7 @@ def detector_findings(
     """The same records through the whole engine (`Detector`: validation, candidates first, the
     streaming correlator) as the command line and the search command run it."""
     kwargs = {} if analytics is None else {"analytics": analytics}
-    detector = Detector(Settings(), make_lookups(MANAGED), Order(order), **kwargs)
+    detector = Detector(Settings(), make_lookups(IOS_MANAGED_WITHOUT_ROLE), Order(order), **kwargs)
     ordered = sorted(records, key=lambda r: float(r["_time"]), reverse=order == "desc")  # type: ignore[arg-type]
     for index, record in enumerate(ordered):
         detector.add_record(record, f"record {index}")

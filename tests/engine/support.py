@@ -15,6 +15,20 @@ from mobile_ingress.engine.timeparse import parse_time
 SHIPPED = Path(__file__).resolve().parents[2] / "package" / "lookups"
 
 
+# One iOS app the MDM manages with no approved role: its retrievals may be retrieval-only findings.
+IOS_MANAGED_WITHOUT_ROLE = {
+    "managed_apps": [
+        {
+            "platform": "ios",
+            "app_id": "com.acme.notes",
+            "managed": "true",
+            "approved_roles": "",
+            "source": "test",
+        }
+    ]
+}
+
+
 def shipped_rows(name: str) -> list[Row]:
     path = SHIPPED / f"mobile_ingress_{name}.csv"
     return rows_from_csv(path.read_text(encoding="utf-8"), str(path))

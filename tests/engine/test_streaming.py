@@ -10,20 +10,9 @@ import pytest
 from mobile_ingress.engine.settings import Settings
 from mobile_ingress.engine.stream import Order
 
-from .support import canonical, make_lookups, run
+from .support import IOS_MANAGED_WITHOUT_ROLE, canonical, make_lookups, run
 
 SETTINGS = Settings().with_values({"time_window": 60, "clock_skew": 5})
-MANAGED = {
-    "managed_apps": [
-        {
-            "platform": "ios",
-            "app_id": "com.acme.notes",
-            "managed": "true",
-            "approved_roles": "",
-            "source": "test",
-        }
-    ]
-}
 
 
 def long_input(hours: int = 20) -> list[dict[str, Any]]:
@@ -82,7 +71,7 @@ def test_retained_events_stay_within_a_few_windows_on_time_ordered_input(order: 
     ordered = sorted(events, key=lambda e: e["_time"], reverse=order == Order.DESC)
     from mobile_ingress.engine.detector import Detector
 
-    detector = Detector(SETTINGS, make_lookups(MANAGED), order)
+    detector = Detector(SETTINGS, make_lookups(IOS_MANAGED_WITHOUT_ROLE), order)
     for index, record in enumerate(ordered):
         detector.add_record(record, f"long:{index}")
     findings, _ = detector.finish()
@@ -96,7 +85,7 @@ def test_retained_events_stay_within_a_few_windows_on_time_ordered_input(order: 
 
 def test_streamed_findings_equal_the_whole_input_correlated_at_once() -> None:
     events = long_input(hours=6)
-    lookups = make_lookups(MANAGED)
+    lookups = make_lookups(IOS_MANAGED_WITHOUT_ROLE)
     whole, _, _ = run(events, lookups, SETTINGS, Order.ANY)
     ascending, _, _ = run(sorted(events, key=lambda e: e["_time"]), lookups, SETTINGS, Order.ASC)
     descending, _, _ = run(sorted(events, key=lambda e: -e["_time"]), lookups, SETTINGS, Order.DESC)
@@ -124,6 +113,6 @@ def test_context_set_long_before_retrieval_only_findings_reaches_them_in_any_ord
         for i in range(300)
     ]
     ordered = sorted(events, key=lambda e: e["_time"], reverse=order == Order.DESC)
-    findings, _, _ = run(ordered, make_lookups(MANAGED), SETTINGS, order)
+    findings, _, _ = run(ordered, make_lookups(IOS_MANAGED_WITHOUT_ROLE), SETTINGS, order)
     assert len(findings) == 150  # each finding takes the next retrieval as its repeat
     assert all(f["context"] == ["device_locked", "unapproved_role"] for f in findings)
