@@ -42,11 +42,29 @@ def table(rows: list[dict[str, object]], **options: Any) -> str:
 
 
 @pytest.mark.parametrize("width", [80, 100])
-def test_the_default_table_fits_the_terminal(tmp_path: Path, capsys: Any, width: int) -> None:
-    text = table(findings(tmp_path, capsys), width=width)
+def test_a_narrow_table_fits_the_terminal_with_every_explanation_whole(
+    tmp_path: Path, capsys: Any, width: int
+) -> None:
+    rows = findings(tmp_path, capsys)
+    text = table(rows, width=width)
     assert max(len(line) for line in text.splitlines()) <= width
-    assert "…" in text  # the explanation is cut, not folded onto more lines
-    assert "pixel-0" in text and "p.dex" in text and "stage.e" in text and "AN1848" in text
+    assert "…" not in text  # folded over lines, never cut
+    flat = "".join(line[text.splitlines()[1].index("explanation") :].strip() for line in text.splitlines())
+    for row in rows:
+        assert str(row["explanation"]).replace(" ", "") in flat.replace(" ", "")
+    assert "AN1848" in text and "severity" in text
+
+
+@pytest.mark.parametrize("width", [120, 160])
+def test_a_wide_terminal_shows_the_key_columns_one_line_a_finding(
+    tmp_path: Path, capsys: Any, width: int
+) -> None:
+    rows = findings(tmp_path, capsys)
+    lines = table(rows, width=width).splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert sum("pixel-" in line for line in lines) == len(rows)  # one line each
+    header = lines[1]
+    assert all(name in header for name in ("device", "app", "file", "destination", "explanation"))
 
 
 def test_the_default_table_is_in_time_order(tmp_path: Path, capsys: Any) -> None:

@@ -127,6 +127,16 @@ _KEY_COLUMNS = (
     _Column("destination", lambda row: str(row["dest"]), 24, 8),
     _Column("explanation", lambda row: str(row["explanation"]), 0, 8),
 )
+# Under NARROW_BELOW characters the device, app, file and destination columns would be cut to a few
+# letters each: the table then shows the time, analytic and severity beside the whole explanation,
+# folded over lines (it names the device, app, file and destination itself).
+NARROW_BELOW = 120
+_NARROW_COLUMNS = (
+    _KEY_COLUMNS[0],
+    _KEY_COLUMNS[1],
+    _Column("severity", lambda row: str(row.get("severity") or "-"), 8, 8),
+    _KEY_COLUMNS[-1],
+)
 _SUPPRESSED_COLUMN = _Column("suppressed by", lambda row: str(row.get("suppressed_by") or "-"), 24, 8)
 _GAP = 2  # characters between two columns (box.SIMPLE_HEAD, collapsed padding)
 
@@ -176,8 +186,9 @@ def write_table(
     out: IO[str], rows: Sequence[dict[str, object]], title: str, wide: bool = False, width: int | None = None
 ) -> None:
     """Findings by time as a table: the key columns fitted to WIDTH (the terminal's, from
-    `shutil.get_terminal_size`, which reads $COLUMNS first and falls back to 80), or with WIDE
-    every field, nothing cut."""
+    `shutil.get_terminal_size`, which reads $COLUMNS first and falls back to 80), one line a
+    finding; under NARROW_BELOW the time, analytic and severity beside the whole explanation; with
+    WIDE every field, nothing cut."""
     suppressed = any("suppressed_by" in row for row in rows)
     if wide:
         table = Table(title=title, show_lines=False)
@@ -189,12 +200,16 @@ def write_table(
         # As wide as the content needs: a pager or a file shows it without folding.
         Console(file=out, width=100_000, soft_wrap=True).print(table)
         return
-    columns = list(_KEY_COLUMNS) + ([_SUPPRESSED_COLUMN] if suppressed else [])
-    cells = [[c.cell(row) for c in columns] for row in _by_time(rows)]
     total = width_of_terminal(width)
+    narrow = total < NARROW_BELOW
+    columns = list(_NARROW_COLUMNS if narrow else _KEY_COLUMNS) + ([_SUPPRESSED_COLUMN] if suppressed else [])
+    cells = [[c.cell(row) for c in columns] for row in _by_time(rows)]
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     for column, fitted in zip(columns, fit_widths(columns, cells, total)):
-        table.add_column(column.header, overflow="ellipsis", no_wrap=True, width=fitted)
+        folded = narrow and not column.widest  # the explanation, whole, over as many lines as it needs
+        table.add_column(
+            column.header, overflow="fold" if folded else "ellipsis", no_wrap=not folded, width=fitted
+        )
     for line in cells:
         table.add_row(*line)
     Console(file=out, width=total).print(table)
