@@ -283,8 +283,9 @@ def test_a_cached_file_loaded_in_process_anchors_its_retrieval(
     assert len(findings) == expected
 
 
-def test_only_the_neighbourhoods_are_normalized(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
+def count_normalized(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The records the neighbourhood rule normalizes, from now on in this test."""
+    calls: list[Any] = []
     original = candidates.normalize_record
 
     def counting(record: Any, lookups: Any) -> Any:
@@ -292,19 +293,17 @@ def test_only_the_neighbourhoods_are_normalized(monkeypatch: pytest.MonkeyPatch)
         return original(record, lookups)
 
     monkeypatch.setattr(candidates, "normalize_record", counting)
+    return calls
+
+
+def test_only_the_neighbourhoods_are_normalized(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = count_normalized(monkeypatch)
     run_both([*QUIET, *chain(BASE + 7200)], Order.ASC)
     assert len(calls) <= 3  # the chain, and the last state event before it as a hint at most
 
 
 def test_everything_within_reach_of_a_chain_is_normalized(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-    original = candidates.normalize_record
-
-    def counting(record: Any, lookups: Any) -> Any:
-        calls.append(record)
-        return original(record, lookups)
-
-    monkeypatch.setattr(candidates, "normalize_record", counting)
+    calls = count_normalized(monkeypatch)
     near = [android(BASE + 7200 - 60 + i, "state", f"n{i}", app_state="foreground") for i in range(50)]
     run_both([*near, *chain(BASE + 7200)], Order.ASC)
     assert len(calls) == 50  # the 50 near it (the retrieval, without dest, and the file: in full at once)
