@@ -13,6 +13,16 @@ import pytest
 from .support import CLI, SHIPPED
 
 
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """An app folder with the shipped lookups only (the folder name is the app's name)."""
+    folder = tmp_path / "TA-mobile-ingress"
+    (folder / "lookups").mkdir(parents=True)
+    for path in SHIPPED.glob("*.csv"):
+        shutil.copy(path, folder / "lookups" / path.name)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fleet")

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from . import scp
-from .support import SHIPPED
 from .test_kvstore import SESSION_KEY, StandIn
 
 LOGGER = "ta_mobile_ingress.ingresscorrelate"
@@ -27,15 +25,6 @@ CHAIN = [
      "app_id": "com.example.game", "dest": "cdn.attacker.example", "bytes_in": 200000,
      "url": "https://cdn.attacker.example/p/payload.apk", "event_id": "r1"},
 ]  # fmt: skip
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    folder = tmp_path / "TA-mobile-ingress"
-    (folder / "lookups").mkdir(parents=True)
-    for path in SHIPPED.glob("*.csv"):
-        shutil.copy(path, folder / "lookups" / path.name)
-    return folder
 
 
 @pytest.fixture

@@ -7,24 +7,12 @@ those files before the engine could see them."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import pytest
 
 from . import scp
 from .support import SHIPPED
 
 SCRIPT = scp.ROOT / "package" / "bin" / "ingressprefilter.py"
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    folder = tmp_path / "TA-mobile-ingress"
-    (folder / "lookups").mkdir(parents=True)
-    for path in SHIPPED.glob("*.csv"):
-        shutil.copy(path, folder / "lookups" / path.name)
-    return folder
 
 
 def prefilter(app: Path, tmp_path: Path, **searchinfo: object) -> scp.Result:

@@ -4,7 +4,6 @@ with it), and `required_fields` (Splunk then sends only the normalized event's f
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from mobile_ingress.engine.events import EVENT_FIELDS
 
 from . import scp
-from .support import SHIPPED
 
 DAY = 86400
 T0 = 1_800_000_000  # the chain's retrieval; the search's period ends an hour later
@@ -29,15 +27,6 @@ def chain(t: float = T0) -> list[dict[str, object]]:
          "app_id": "com.example.game", "dest": "cdn.attacker.example", "bytes_in": 200000,
          "url": "https://cdn.attacker.example/p/payload.apk", "event_id": "r1"},
     ]  # fmt: skip
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    folder = tmp_path / "TA-mobile-ingress"
-    (folder / "lookups").mkdir(parents=True)
-    for path in SHIPPED.glob("*.csv"):
-        shutil.copy(path, folder / "lookups" / path.name)
-    return folder
 
 
 def baseline(app: Path, *first_seen: str) -> None:

@@ -44,7 +44,7 @@ from .detect import (
     lookups_used,
     parse_settings,
 )
-from .output import summary_line, write_csv, write_ndjson, write_table
+from .output import message_lines, summary_line, write_csv, write_ndjson, write_table
 from .raw import INVENTORY_LABEL, RawInputs, WithRaw, raw_input_hint
 
 MESSAGES_SHOWN = 20
@@ -229,11 +229,8 @@ def run_detect(args: argparse.Namespace) -> int:
                 write_table(out, tuning, f"{len(tuning)} suppressed chains (tuning)", args.wide)
     report = detector.report
     if not args.quiet:
-        for message in report.messages[:MESSAGES_SHOWN]:
-            print(message, file=sys.stderr)
-        hidden = len(report.messages) - MESSAGES_SHOWN + report.dropped_messages
-        if hidden > 0:
-            print(f"... and {hidden} more messages (--messages FILE keeps them all)", file=sys.stderr)
+        for line in message_lines(report, MESSAGES_SHOWN):
+            print(line, file=sys.stderr)
         for line in raw.summary() if raw else []:
             print(line, file=sys.stderr)
         for hint in hints:

@@ -27,6 +27,7 @@ from .detect import (
     load_lookups,
     lookups_used,
 )
+from .output import message_lines
 from .raw import INVENTORY_LABEL, RawInputs, WithRaw
 
 DESCRIPTION = (
@@ -101,11 +102,8 @@ def run(args: argparse.Namespace, shown: int) -> int:
                 written += 1
     report = detector.report
     if not args.quiet:
-        for message in report.messages[:shown]:
-            print(message, file=sys.stderr)
-        hidden = len(report.messages) - shown + report.dropped_messages
-        if hidden > 0:
-            print(f"... and {hidden} more messages (--messages FILE keeps them all)", file=sys.stderr)
+        for line in message_lines(report, shown):
+            print(line, file=sys.stderr)
         for line in raw.summary() if raw else []:
             print(line, file=sys.stderr)
         print(lookups_used(lookups), file=sys.stderr)

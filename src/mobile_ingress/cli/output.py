@@ -220,6 +220,16 @@ def width_of_terminal(width: int | None = None) -> int:
     return width or shutil.get_terminal_size().columns
 
 
+def message_lines(report: Report, shown: int) -> list[str]:
+    """The first SHOWN skip and warning messages, then how many more there were (stderr of
+    `detect` and `normalize`)."""
+    lines = report.messages[:shown]
+    hidden = len(report.messages) - shown + report.dropped_messages
+    if hidden > 0:
+        lines.append(f"... and {hidden} more messages (--messages FILE keeps them all)")
+    return lines
+
+
 def summary_line(report: Report, findings: list[Finding], suppressed: list[Finding]) -> str:
     parts = [f"read {report.read} events"]
     if report.skipped:
